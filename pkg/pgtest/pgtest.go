@@ -1,0 +1,88 @@
+// Package pgtest gives tests a fresh, real PostgreSQL database of their own that is
+// dropped when the test ends. The server comes from TASKMESH_TEST_DATABASE_URL, or the
+// local default postgres://postgres@127.0.0.1:5432/postgres.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DefaultServerURL is the local PostgreSQL that the development machines run.
+const DefaultServerURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// ServerURL returns the URL of the server tests create their databases on.
+func ServerURL() string {
+	if u := os.Getenv("TASKMESH_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultServerURL
+}
+
+// NewDatabase creates an empty database, runs setup on its URL (typically migrations),
+// and returns the URL. The database is dropped, connections and all, when tb ends.
+func NewDatabase(tb testing.TB, setup func(ctx context.Context, databaseURL string) error) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dbURL, drop, err := Create(ctx)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := drop(); err != nil {
+			tb.Errorf("pgtest: %v", err)
+		}
+	})
+	if setup != nil {
+		if err := setup(ctx, dbURL); err != nil {
+			tb.Fatalf("pgtest: set up %s: %v", dbURL, err)
+		}
+	}
+	return dbURL
+}
+
+// Create makes a database with a random name on ServerURL and returns its URL and a
+// function that drops it. For TestMain, where there is no testing.TB.
+func Create(ctx context.Context) (databaseURL string, drop func() error, err error) {
+	server := ServerURL()
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", nil, fmt.Errorf("parse %s: %w", server, err)
+	}
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	name := "taskmesh_test_" + hex.EncodeToString(suffix)
+
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to %s (is PostgreSQL running?): %w", u.Redacted(), err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", nil, fmt.Errorf("create database %s: %w", name, err)
+	}
+	u.Path = "/" + name
+	drop = func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := pgx.Connect(ctx, server)
+		if err != nil {
+			return fmt.Errorf("drop %s: %w", name, err)
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("drop %s: %w", name, err)
+		}
+		return nil
+	}
+	return u.String(), drop, nil
+}

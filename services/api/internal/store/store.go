@@ -1,0 +1,63 @@
+// Package store is the api service's data layer: users and sessions, tasks, tags, the
+// reminder schedule and the outbox, in the api's own PostgreSQL schema.
+//
+// Every query is scoped by the caller's user id in SQL. Generated sqlc types stay inside
+// this package: callers get protobuf messages or small domain structs, and errors from
+// package apierr (NotFound, AlreadyExists, Aborted, ...) or wrapped internal errors.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
+)
+
+// Schema is the PostgreSQL schema the api service owns.
+const Schema = "api"
+
+// Store reads and writes the api schema.
+type Store struct {
+	pool *pgxpool.Pool
+	q    *apidb.Queries
+	now  func() time.Time
+}
+
+// New returns a Store on pool, whose connections must use Schema as search_path
+// (pgschema.Pool does that).
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, q: apidb.New(pool), now: time.Now}
+}
+
+// inTx runs fn in a transaction and commits it when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(q *apidb.Queries) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+	if err := fn(s.q.WithTx(tx)); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation reports whether err is a unique-constraint violation of constraint
+// (any constraint when it is empty).
+func isUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" &&
+		(constraint == "" || pgErr.ConstraintName == constraint)
+}
+
+// isNoRows reports whether err means that the query matched no row.
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
+	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
+	"github.com/taskmesh/taskmesh/pkg/apierr"
+)
+
+// RefreshTTL is how long a refresh token is accepted.
+const RefreshTTL = 30 * 24 * time.Hour
+
+// NewUser is what sign-up stores.
+type NewUser struct {
+	Email, PasswordHash, DisplayName, TimeZone string
+}
+
+// UserCredentials are what sign-in checks.
+type UserCredentials struct {
+	User         *authv1.User
+	PasswordHash string
+}
+
+// RefreshToken is a freshly minted opaque refresh token and its expiry.
+type RefreshToken struct {
+	Token     string
+	ExpiresAt time.Time
+}
+
+// CreateUser stores a new user. A taken email answers AlreadyExists.
+func (s *Store) CreateUser(ctx context.Context, u NewUser) (*authv1.User, error) {
+	row, err := s.q.UserCreate(ctx, apidb.UserCreateParams{
+		ID: uuid.Must(uuid.NewV7()), Email: u.Email, PasswordHash: u.PasswordHash,
+		DisplayName: u.DisplayName, TimeZone: u.TimeZone,
+	})
+	if isUniqueViolation(err, "users_email_key") {
+		return nil, apierr.AlreadyExists("an account with this email already exists")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	return userToProto(row), nil
+}
+
+// UserCredentialsByEmail returns the user with email (any case) and its password hash;
+// NotFound when there is none.
+func (s *Store) UserCredentialsByEmail(ctx context.Context, email string) (UserCredentials, error) {
+	row, err := s.q.UserGetByEmail(ctx, email)
+	if isNoRows(err) {
+		return UserCredentials{}, apierr.NotFound("user")
+	}
+	if err != nil {
+		return UserCredentials{}, fmt.Errorf("get user by email: %w", err)
+	}
+	return UserCredentials{User: userToProto(row), PasswordHash: row.PasswordHash}, nil
+}
+
+// User returns the user with id; NotFound when there is none.
+func (s *Store) User(ctx context.Context, id uuid.UUID) (*authv1.User, error) {
+	row, err := s.q.UserGet(ctx, id)
+	if isNoRows(err) {
+		return nil, apierr.NotFound("user")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %s: %w", id, err)
+	}
+	return userToProto(row), nil
+}
+
+// UpdateProfile sets the non-nil fields of the user's profile. A new time zone also moves
+// the deadline of the user's all-day tasks to the end of their day in that zone.
+func (s *Store) UpdateProfile(ctx context.Context, id uuid.UUID, displayName, timeZone *string) (*authv1.User, error) {
+	var out *authv1.User
+	err := s.inTx(ctx, func(q *apidb.Queries) error {
+		row, err := q.UserUpdateProfile(ctx, apidb.UserUpdateProfileParams{ID: id, DisplayName: displayName, TimeZone: timeZone})
+		if isNoRows(err) {
+			return apierr.NotFound("user")
+		}
+		if err != nil {
+			return fmt.Errorf("update profile of %s: %w", id, err)
+		}
+		if timeZone != nil {
+			if err := q.TaskMoveAllDayDeadlines(ctx, apidb.TaskMoveAllDayDeadlinesParams{UserID: id, TimeZone: *timeZone}); err != nil {
+				return fmt.Errorf("move all-day deadlines of %s: %w", id, err)
+			}
+			if err := q.ReminderMoveAllDay(ctx, apidb.ReminderMoveAllDayParams{UserID: id, TimeZone: *timeZone}); err != nil {
+				return fmt.Errorf("move all-day reminders of %s: %w", id, err)
+			}
+		}
+		out = userToProto(row)
+		return nil
+	})
+	return out, err
+}
+
+// CreateRefreshToken mints a refresh token for userID, starting a new family (a sign-in).
+func (s *Store) CreateRefreshToken(ctx context.Context, userID uuid.UUID) (RefreshToken, error) {
+	return s.insertRefreshToken(ctx, s.q, userID, uuid.Must(uuid.NewV7()))
+}
+
+// RotateRefreshToken retires token and mints its successor in the same family, returning
+// the successor and its user. An unknown, expired or revoked token answers
+// Unauthenticated. A token that was already rotated is a sign of theft: the whole family
+// is revoked (committed) and the call answers Unauthenticated.
+func (s *Store) RotateRefreshToken(ctx context.Context, token string) (RefreshToken, uuid.UUID, error) {
+	var (
+		next    RefreshToken
+		userID  uuid.UUID
+		reused  bool
+		invalid = apierr.Unauthenticated("refresh token is invalid or expired; sign in again")
+	)
+	err := s.inTx(ctx, func(q *apidb.Queries) error {
+		row, err := q.RefreshTokenGetForUpdate(ctx, hashToken(token))
+		if isNoRows(err) {
+			return invalid
+		}
+		if err != nil {
+			return fmt.Errorf("get refresh token: %w", err)
+		}
+		if row.RevokedAt != nil || !s.now().Before(row.ExpiresAt) {
+			return invalid
+		}
+		if row.ReplacedAt != nil {
+			if err := q.RefreshTokenRevokeFamily(ctx, row.FamilyID); err != nil {
+				return fmt.Errorf("revoke refresh token family: %w", err)
+			}
+			reused = true
+			return nil // commit the revocation
+		}
+		if err := q.RefreshTokenMarkReplaced(ctx, row.ID); err != nil {
+			return fmt.Errorf("retire refresh token: %w", err)
+		}
+		next, err = s.insertRefreshToken(ctx, q, row.UserID, row.FamilyID)
+		userID = row.UserID
+		return err
+	})
+	if err != nil {
+		return RefreshToken{}, uuid.Nil, err
+	}
+	if reused {
+		return RefreshToken{}, uuid.Nil, apierr.Unauthenticated("refresh token was already used; every session of that sign-in is revoked, sign in again")
+	}
+	return next, userID, nil
+}
+
+// RevokeRefreshToken revokes the family of token. Unknown tokens are ignored.
+func (s *Store) RevokeRefreshToken(ctx context.Context, token string) error {
+	return s.inTx(ctx, func(q *apidb.Queries) error {
+		row, err := q.RefreshTokenGetForUpdate(ctx, hashToken(token))
+		if isNoRows(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("get refresh token: %w", err)
+		}
+		if err := q.RefreshTokenRevokeFamily(ctx, row.FamilyID); err != nil {
+			return fmt.Errorf("revoke refresh token family: %w", err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) insertRefreshToken(ctx context.Context, q *apidb.Queries, userID, familyID uuid.UUID) (RefreshToken, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return RefreshToken{}, fmt.Errorf("refresh token: %w", err)
+	}
+	tok := RefreshToken{Token: base64.RawURLEncoding.EncodeToString(raw), ExpiresAt: s.now().Add(RefreshTTL).Truncate(time.Microsecond)}
+	err := q.RefreshTokenCreate(ctx, apidb.RefreshTokenCreateParams{
+		ID: uuid.Must(uuid.NewV7()), UserID: userID, FamilyID: familyID,
+		TokenHash: hashToken(tok.Token), ExpiresAt: tok.ExpiresAt,
+	})
+	if err != nil {
+		return RefreshToken{}, fmt.Errorf("store refresh token: %w", err)
+	}
+	return tok, nil
+}
+
+// hashToken is how refresh tokens are stored: a 256-bit random token needs no salt or
+// slow hash, only a one-way function so that a database leak reveals no usable token.
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+func userToProto(u apidb.User) *authv1.User {
+	return &authv1.User{
+		Id: u.ID.String(), Email: u.Email, DisplayName: u.DisplayName,
+		TimeZone: u.TimeZone, CreatedAt: timestamppb.New(u.CreatedAt),
+	}
+}

@@ -1,0 +1,94 @@
+-- name: TaskInsert :exec
+INSERT INTO tasks (id, user_id, title, description, status, priority, due_at, due_date,
+                   recurrence, series_id, occurrence_index, change_seq)
+VALUES (@id, @user_id, @title, @description, @status, @priority, @due_at, @due_date,
+        @recurrence, @series_id, @occurrence_index, @change_seq);
+
+-- name: TaskGet :one
+SELECT * FROM tasks WHERE user_id = @user_id AND id = @id;
+
+-- name: TaskGetForUpdate :one
+SELECT * FROM tasks WHERE user_id = @user_id AND id = @id FOR UPDATE;
+
+-- name: TaskGetBySeriesOccurrence :one
+SELECT * FROM tasks
+WHERE user_id = @user_id AND series_id = @series_id AND occurrence_index = @occurrence_index;
+
+-- name: TaskUpdate :exec
+-- Writes every mutable column; the caller has locked the row and bumped the version.
+UPDATE tasks
+SET title            = @title,
+    description      = @description,
+    status           = @status,
+    priority         = @priority,
+    due_at           = @due_at,
+    due_date         = @due_date,
+    recurrence       = @recurrence,
+    series_id        = @series_id,
+    occurrence_index = @occurrence_index,
+    completed_at     = @completed_at,
+    deleted_at       = @deleted_at,
+    updated_at       = @updated_at,
+    version          = version + 1,
+    change_seq       = @change_seq
+WHERE user_id = @user_id AND id = @id;
+
+-- name: TaskListByIDs :many
+SELECT * FROM tasks WHERE user_id = @user_id AND id = ANY(@ids::uuid[]) ORDER BY id;
+
+-- name: TaskSyncSince :many
+SELECT * FROM tasks
+WHERE user_id = @user_id AND change_seq > @since
+ORDER BY change_seq
+LIMIT @max_rows;
+
+-- name: TaskIDsWithTagForUpdate :many
+SELECT k.id FROM tasks k
+JOIN task_tags tt ON tt.task_id = k.id
+WHERE k.user_id = @user_id AND tt.tag_id = @tag_id
+ORDER BY k.id
+FOR UPDATE OF k;
+
+-- name: TaskTagsForTasks :many
+-- The tags of each task, by tag name.
+SELECT tt.task_id, tt.tag_id
+FROM task_tags tt
+JOIN tags g ON g.id = tt.tag_id
+WHERE tt.task_id = ANY(@task_ids::uuid[])
+ORDER BY tt.task_id, lower(g.name), g.id;
+
+-- name: TaskTagsClear :exec
+DELETE FROM task_tags WHERE task_id = @task_id;
+
+-- name: TaskTagsAdd :exec
+INSERT INTO task_tags (task_id, tag_id)
+SELECT @task_id, unnest(@tag_ids::uuid[]);
+
+-- name: RemindersForTasks :many
+SELECT * FROM reminders
+WHERE task_id = ANY(@task_ids::uuid[])
+ORDER BY task_id, position;
+
+-- name: RemindersClear :exec
+DELETE FROM reminders WHERE task_id = @task_id;
+
+-- name: ReminderInsert :exec
+INSERT INTO reminders (id, task_id, user_id, position, at, before_due_seconds, remind_at, fired_at)
+VALUES (@id, @task_id, @user_id, @position, @at, @before_due_seconds, @remind_at, @fired_at);
+
+-- name: TaskMoveAllDayDeadlines :exec
+-- After a time zone change, an all-day task's deadline is the end of its day in the new
+-- zone.
+UPDATE tasks
+SET due_at = ((due_date + 1)::timestamp AT TIME ZONE @time_zone::text)
+WHERE user_id = @user_id AND due_date IS NOT NULL;
+
+-- name: ReminderMoveAllDay :exec
+-- After a time zone change, unfired reminders relative to an all-day task count back from
+-- 09:00 of its day in the new zone.
+UPDATE reminders r
+SET remind_at = ((k.due_date + time '09:00') AT TIME ZONE @time_zone::text)
+                - make_interval(secs => r.before_due_seconds)
+FROM tasks k
+WHERE r.task_id = k.id AND k.user_id = @user_id AND k.due_date IS NOT NULL
+  AND r.before_due_seconds IS NOT NULL AND r.fired_at IS NULL;
