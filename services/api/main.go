@@ -30,9 +30,9 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/ratelimit"
 	"github.com/taskmesh/taskmesh/pkg/server"
-	apisql "github.com/taskmesh/taskmesh/sql/api"
 	"github.com/taskmesh/taskmesh/services/api/internal/handler"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
+	apisql "github.com/taskmesh/taskmesh/sql/api"
 )
 
 func main() {

@@ -25,9 +25,9 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/ratelimit"
-	apisql "github.com/taskmesh/taskmesh/sql/api"
 	"github.com/taskmesh/taskmesh/services/api/internal/handler"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
+	apisql "github.com/taskmesh/taskmesh/sql/api"
 )
 
 // sharedDB is one migrated database for the package; tests isolate themselves by
