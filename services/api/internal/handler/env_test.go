@@ -214,3 +214,12 @@ func wantCode(t testing.TB, err error, code connect.Code) {
 		t.Fatalf("got %v (%v); want %v", got, err, code)
 	}
 }
+
+// msg returns the message of a response, or nil on error: generated getters accept nil,
+// so `msg(c.GetTask(ctx, req)).GetTask()` is safe whatever happened.
+func msg[T any](resp *connect.Response[T], err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return resp.Msg, nil
+}
