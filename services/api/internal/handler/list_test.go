@@ -137,7 +137,9 @@ func TestListTasksSortsAndPagesWithoutDuplicatesOrGaps(t *testing.T) {
 		taskv1.TaskSortField_TASK_SORT_FIELD_CREATED_AT: func(a, b *taskv1.Task) int { return a.GetCreatedAt().AsTime().Compare(b.GetCreatedAt().AsTime()) },
 		taskv1.TaskSortField_TASK_SORT_FIELD_UPDATED_AT: func(a, b *taskv1.Task) int { return a.GetUpdatedAt().AsTime().Compare(b.GetUpdatedAt().AsTime()) },
 		taskv1.TaskSortField_TASK_SORT_FIELD_PRIORITY:   func(a, b *taskv1.Task) int { return cmp.Compare(a.GetPriority(), b.GetPriority()) },
-		taskv1.TaskSortField_TASK_SORT_FIELD_TITLE:      func(a, b *taskv1.Task) int { return strings.Compare(strings.ToLower(a.GetTitle()), strings.ToLower(b.GetTitle())) },
+		taskv1.TaskSortField_TASK_SORT_FIELD_TITLE: func(a, b *taskv1.Task) int {
+			return strings.Compare(strings.ToLower(a.GetTitle()), strings.ToLower(b.GetTitle()))
+		},
 		taskv1.TaskSortField_TASK_SORT_FIELD_DUE: func(a, b *taskv1.Task) int {
 			return due(a).Compare(*due(b))
 		},
