@@ -110,8 +110,8 @@ CREATE TABLE outbox (
     -- The event_id inside the payload, and the CloudEvent id.
     id           uuid        NOT NULL UNIQUE,
     topic        text        NOT NULL,
-    -- The event as protobuf binary (a taskmesh.events.v1 message).
-    payload      bytea       NOT NULL,
+    -- The event (a taskmesh.events.v1 message) as protojson: the CloudEvent data.
+    payload      jsonb       NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     published_at timestamptz
 );

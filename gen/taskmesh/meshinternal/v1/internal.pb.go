@@ -262,6 +262,99 @@ func (x *GetTaskForUserResponse) GetTask() *v1.Task {
 	return nil
 }
 
+// GetChangeSeqRequest names a user.
+type GetChangeSeqRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetChangeSeqRequest) Reset() {
+	*x = GetChangeSeqRequest{}
+	mi := &file_taskmesh_internal_v1_internal_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetChangeSeqRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetChangeSeqRequest) ProtoMessage() {}
+
+func (x *GetChangeSeqRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_taskmesh_internal_v1_internal_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetChangeSeqRequest.ProtoReflect.Descriptor instead.
+func (*GetChangeSeqRequest) Descriptor() ([]byte, []int) {
+	return file_taskmesh_internal_v1_internal_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetChangeSeqRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// GetChangeSeqResponse is the user's latest change sequence number.
+type GetChangeSeqResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The latest change sequence number; 0 when the user never changed a task (or does not
+	// exist).
+	ChangeSeq     int64 `protobuf:"varint,1,opt,name=change_seq,json=changeSeq,proto3" json:"change_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetChangeSeqResponse) Reset() {
+	*x = GetChangeSeqResponse{}
+	mi := &file_taskmesh_internal_v1_internal_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetChangeSeqResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetChangeSeqResponse) ProtoMessage() {}
+
+func (x *GetChangeSeqResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_taskmesh_internal_v1_internal_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetChangeSeqResponse.ProtoReflect.Descriptor instead.
+func (*GetChangeSeqResponse) Descriptor() ([]byte, []int) {
+	return file_taskmesh_internal_v1_internal_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetChangeSeqResponse) GetChangeSeq() int64 {
+	if x != nil {
+		return x.ChangeSeq
+	}
+	return 0
+}
+
 var File_taskmesh_internal_v1_internal_proto protoreflect.FileDescriptor
 
 const file_taskmesh_internal_v1_internal_proto_rawDesc = "" +
@@ -280,10 +373,16 @@ const file_taskmesh_internal_v1_internal_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06userId\x12!\n" +
 	"\atask_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06taskId\"D\n" +
 	"\x16GetTaskForUserResponse\x12*\n" +
-	"\x04task\x18\x01 \x01(\v2\x16.taskmesh.task.v1.TaskR\x04task2\xf7\x01\n" +
+	"\x04task\x18\x01 \x01(\v2\x16.taskmesh.task.v1.TaskR\x04task\"8\n" +
+	"\x13GetChangeSeqRequest\x12!\n" +
+	"\auser_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06userId\"5\n" +
+	"\x14GetChangeSeqResponse\x12\x1d\n" +
+	"\n" +
+	"change_seq\x18\x01 \x01(\x03R\tchangeSeq2\xe3\x02\n" +
 	"\x13TaskInternalService\x12n\n" +
 	"\x0fSpawnOccurrence\x12,.taskmesh.internal.v1.SpawnOccurrenceRequest\x1a-.taskmesh.internal.v1.SpawnOccurrenceResponse\x12p\n" +
-	"\x0eGetTaskForUser\x12+.taskmesh.internal.v1.GetTaskForUserRequest\x1a,.taskmesh.internal.v1.GetTaskForUserResponse\"\x03\x90\x02\x01B\xe1\x01\n" +
+	"\x0eGetTaskForUser\x12+.taskmesh.internal.v1.GetTaskForUserRequest\x1a,.taskmesh.internal.v1.GetTaskForUserResponse\"\x03\x90\x02\x01\x12j\n" +
+	"\fGetChangeSeq\x12).taskmesh.internal.v1.GetChangeSeqRequest\x1a*.taskmesh.internal.v1.GetChangeSeqResponse\"\x03\x90\x02\x01B\xe1\x01\n" +
 	"\x18com.taskmesh.internal.v1B\rInternalProtoP\x01ZDgithub.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1;internalv1\xa2\x02\x03TIX\xaa\x02\x14Taskmesh.Internal.V1\xca\x02\x14Taskmesh\\Internal\\V1\xe2\x02 Taskmesh\\Internal\\V1\\GPBMetadata\xea\x02\x16Taskmesh::Internal::V1b\x06proto3"
 
 var (
@@ -298,25 +397,29 @@ func file_taskmesh_internal_v1_internal_proto_rawDescGZIP() []byte {
 	return file_taskmesh_internal_v1_internal_proto_rawDescData
 }
 
-var file_taskmesh_internal_v1_internal_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_taskmesh_internal_v1_internal_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_taskmesh_internal_v1_internal_proto_goTypes = []any{
 	(*SpawnOccurrenceRequest)(nil),  // 0: taskmesh.internal.v1.SpawnOccurrenceRequest
 	(*SpawnOccurrenceResponse)(nil), // 1: taskmesh.internal.v1.SpawnOccurrenceResponse
 	(*GetTaskForUserRequest)(nil),   // 2: taskmesh.internal.v1.GetTaskForUserRequest
 	(*GetTaskForUserResponse)(nil),  // 3: taskmesh.internal.v1.GetTaskForUserResponse
-	(*v1.Due)(nil),                  // 4: taskmesh.task.v1.Due
-	(*v1.Task)(nil),                 // 5: taskmesh.task.v1.Task
+	(*GetChangeSeqRequest)(nil),     // 4: taskmesh.internal.v1.GetChangeSeqRequest
+	(*GetChangeSeqResponse)(nil),    // 5: taskmesh.internal.v1.GetChangeSeqResponse
+	(*v1.Due)(nil),                  // 6: taskmesh.task.v1.Due
+	(*v1.Task)(nil),                 // 7: taskmesh.task.v1.Task
 }
 var file_taskmesh_internal_v1_internal_proto_depIdxs = []int32{
-	4, // 0: taskmesh.internal.v1.SpawnOccurrenceRequest.due:type_name -> taskmesh.task.v1.Due
-	5, // 1: taskmesh.internal.v1.SpawnOccurrenceResponse.task:type_name -> taskmesh.task.v1.Task
-	5, // 2: taskmesh.internal.v1.GetTaskForUserResponse.task:type_name -> taskmesh.task.v1.Task
+	6, // 0: taskmesh.internal.v1.SpawnOccurrenceRequest.due:type_name -> taskmesh.task.v1.Due
+	7, // 1: taskmesh.internal.v1.SpawnOccurrenceResponse.task:type_name -> taskmesh.task.v1.Task
+	7, // 2: taskmesh.internal.v1.GetTaskForUserResponse.task:type_name -> taskmesh.task.v1.Task
 	0, // 3: taskmesh.internal.v1.TaskInternalService.SpawnOccurrence:input_type -> taskmesh.internal.v1.SpawnOccurrenceRequest
 	2, // 4: taskmesh.internal.v1.TaskInternalService.GetTaskForUser:input_type -> taskmesh.internal.v1.GetTaskForUserRequest
-	1, // 5: taskmesh.internal.v1.TaskInternalService.SpawnOccurrence:output_type -> taskmesh.internal.v1.SpawnOccurrenceResponse
-	3, // 6: taskmesh.internal.v1.TaskInternalService.GetTaskForUser:output_type -> taskmesh.internal.v1.GetTaskForUserResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
+	4, // 5: taskmesh.internal.v1.TaskInternalService.GetChangeSeq:input_type -> taskmesh.internal.v1.GetChangeSeqRequest
+	1, // 6: taskmesh.internal.v1.TaskInternalService.SpawnOccurrence:output_type -> taskmesh.internal.v1.SpawnOccurrenceResponse
+	3, // 7: taskmesh.internal.v1.TaskInternalService.GetTaskForUser:output_type -> taskmesh.internal.v1.GetTaskForUserResponse
+	5, // 8: taskmesh.internal.v1.TaskInternalService.GetChangeSeq:output_type -> taskmesh.internal.v1.GetChangeSeqResponse
+	6, // [6:9] is the sub-list for method output_type
+	3, // [3:6] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
 	3, // [3:3] is the sub-list for extension extendee
 	0, // [0:3] is the sub-list for field type_name
@@ -333,7 +436,7 @@ func file_taskmesh_internal_v1_internal_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_taskmesh_internal_v1_internal_proto_rawDesc), len(file_taskmesh_internal_v1_internal_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -6,12 +6,13 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/topics"
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
 )
 
 // outboxRow is one decoded outbox row.
@@ -39,16 +40,16 @@ func (e *env) outbox(after int) []outboxRow {
 		}
 		var msg proto.Message
 		switch r.topic {
-		case topics.TaskEvents:
+		case meshnames.TaskEvents:
 			r.task = &eventsv1.TaskEvent{}
 			msg = r.task
-		case topics.TaskUpdates:
+		case meshnames.TaskUpdates:
 			r.update = &eventsv1.TaskUpdateEvent{}
 			msg = r.update
 		default:
 			e.t.Fatalf("unexpected topic %q", r.topic)
 		}
-		if err := proto.Unmarshal(payload, msg); err != nil {
+		if err := protojson.Unmarshal(payload, msg); err != nil {
 			e.t.Fatalf("decode %s payload: %v", r.topic, err)
 		}
 		out = append(out, r)
@@ -68,7 +69,7 @@ func checkChangeEvents(t *testing.T, rows []outboxRow, userID uuid.UUID, typ eve
 	}
 	te, tu := rows[0].task, rows[1].update
 	if te == nil || tu == nil {
-		t.Fatalf("outbox order: got topics %s, %s; want %s then %s", rows[0].topic, rows[1].topic, topics.TaskEvents, topics.TaskUpdates)
+		t.Fatalf("outbox order: got topics %s, %s; want %s then %s", rows[0].topic, rows[1].topic, meshnames.TaskEvents, meshnames.TaskUpdates)
 	}
 	if te.GetEventId() != rows[0].id.String() || tu.GetEventId() != rows[1].id.String() {
 		t.Fatal("event_id differs from the outbox row id")

@@ -16,7 +16,7 @@ import (
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
-	"github.com/taskmesh/taskmesh/pkg/topics"
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
 )
 
 // AllDayReminderHour is the local hour that reminders of an all-day task count back from.
@@ -263,14 +263,14 @@ func writeTaskEvents(ctx context.Context, q *apidb.Queries, userID uuid.UUID, ty
 		Payload:   &eventsv1.TaskUpdateEvent_Task{Task: after},
 		ChangeSeq: after.GetChangeSeq(), OccurredAt: occurred,
 	}
-	if err := insertOutbox(ctx, q, taskEvent.EventId, topics.TaskEvents, taskEvent); err != nil {
+	if err := insertOutbox(ctx, q, taskEvent.EventId, meshnames.TaskEvents, taskEvent); err != nil {
 		return err
 	}
-	return insertOutbox(ctx, q, update.EventId, topics.TaskUpdates, update)
+	return insertOutbox(ctx, q, update.EventId, meshnames.TaskUpdates, update)
 }
 
 func insertOutbox(ctx context.Context, q *apidb.Queries, id, topic string, msg proto.Message) error {
-	payload, err := proto.Marshal(msg)
+	payload, err := protojson.Marshal(msg)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", topic, err)
 	}

@@ -39,6 +39,9 @@ const (
 	// TaskInternalServiceGetTaskForUserProcedure is the fully-qualified name of the
 	// TaskInternalService's GetTaskForUser RPC.
 	TaskInternalServiceGetTaskForUserProcedure = "/taskmesh.internal.v1.TaskInternalService/GetTaskForUser"
+	// TaskInternalServiceGetChangeSeqProcedure is the fully-qualified name of the TaskInternalService's
+	// GetChangeSeq RPC.
+	TaskInternalServiceGetChangeSeqProcedure = "/taskmesh.internal.v1.TaskInternalService/GetChangeSeq"
 )
 
 // TaskInternalServiceClient is a client for the taskmesh.internal.v1.TaskInternalService service.
@@ -51,6 +54,9 @@ type TaskInternalServiceClient interface {
 	// GetTaskForUser returns one of a user's tasks, deleted or not; NotFound when the user
 	// has no such task.
 	GetTaskForUser(context.Context, *connect.Request[v1.GetTaskForUserRequest]) (*connect.Response[v1.GetTaskForUserResponse], error)
+	// GetChangeSeq returns a user's latest task change sequence number (0 before the first
+	// change), so that realtime can tell a reconnecting client whether it missed changes.
+	GetChangeSeq(context.Context, *connect.Request[v1.GetChangeSeqRequest]) (*connect.Response[v1.GetChangeSeqResponse], error)
 }
 
 // NewTaskInternalServiceClient constructs a client for the taskmesh.internal.v1.TaskInternalService
@@ -77,6 +83,13 @@ func NewTaskInternalServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getChangeSeq: connect.NewClient[v1.GetChangeSeqRequest, v1.GetChangeSeqResponse](
+			httpClient,
+			baseURL+TaskInternalServiceGetChangeSeqProcedure,
+			connect.WithSchema(taskInternalServiceMethods.ByName("GetChangeSeq")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -84,6 +97,7 @@ func NewTaskInternalServiceClient(httpClient connect.HTTPClient, baseURL string,
 type taskInternalServiceClient struct {
 	spawnOccurrence *connect.Client[v1.SpawnOccurrenceRequest, v1.SpawnOccurrenceResponse]
 	getTaskForUser  *connect.Client[v1.GetTaskForUserRequest, v1.GetTaskForUserResponse]
+	getChangeSeq    *connect.Client[v1.GetChangeSeqRequest, v1.GetChangeSeqResponse]
 }
 
 // SpawnOccurrence calls taskmesh.internal.v1.TaskInternalService.SpawnOccurrence.
@@ -94,6 +108,11 @@ func (c *taskInternalServiceClient) SpawnOccurrence(ctx context.Context, req *co
 // GetTaskForUser calls taskmesh.internal.v1.TaskInternalService.GetTaskForUser.
 func (c *taskInternalServiceClient) GetTaskForUser(ctx context.Context, req *connect.Request[v1.GetTaskForUserRequest]) (*connect.Response[v1.GetTaskForUserResponse], error) {
 	return c.getTaskForUser.CallUnary(ctx, req)
+}
+
+// GetChangeSeq calls taskmesh.internal.v1.TaskInternalService.GetChangeSeq.
+func (c *taskInternalServiceClient) GetChangeSeq(ctx context.Context, req *connect.Request[v1.GetChangeSeqRequest]) (*connect.Response[v1.GetChangeSeqResponse], error) {
+	return c.getChangeSeq.CallUnary(ctx, req)
 }
 
 // TaskInternalServiceHandler is an implementation of the taskmesh.internal.v1.TaskInternalService
@@ -107,6 +126,9 @@ type TaskInternalServiceHandler interface {
 	// GetTaskForUser returns one of a user's tasks, deleted or not; NotFound when the user
 	// has no such task.
 	GetTaskForUser(context.Context, *connect.Request[v1.GetTaskForUserRequest]) (*connect.Response[v1.GetTaskForUserResponse], error)
+	// GetChangeSeq returns a user's latest task change sequence number (0 before the first
+	// change), so that realtime can tell a reconnecting client whether it missed changes.
+	GetChangeSeq(context.Context, *connect.Request[v1.GetChangeSeqRequest]) (*connect.Response[v1.GetChangeSeqResponse], error)
 }
 
 // NewTaskInternalServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -129,12 +151,21 @@ func NewTaskInternalServiceHandler(svc TaskInternalServiceHandler, opts ...conne
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	taskInternalServiceGetChangeSeqHandler := connect.NewUnaryHandler(
+		TaskInternalServiceGetChangeSeqProcedure,
+		svc.GetChangeSeq,
+		connect.WithSchema(taskInternalServiceMethods.ByName("GetChangeSeq")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/taskmesh.internal.v1.TaskInternalService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TaskInternalServiceSpawnOccurrenceProcedure:
 			taskInternalServiceSpawnOccurrenceHandler.ServeHTTP(w, r)
 		case TaskInternalServiceGetTaskForUserProcedure:
 			taskInternalServiceGetTaskForUserHandler.ServeHTTP(w, r)
+		case TaskInternalServiceGetChangeSeqProcedure:
+			taskInternalServiceGetChangeSeqHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -150,4 +181,8 @@ func (UnimplementedTaskInternalServiceHandler) SpawnOccurrence(context.Context, 
 
 func (UnimplementedTaskInternalServiceHandler) GetTaskForUser(context.Context, *connect.Request[v1.GetTaskForUserRequest]) (*connect.Response[v1.GetTaskForUserResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("taskmesh.internal.v1.TaskInternalService.GetTaskForUser is not implemented"))
+}
+
+func (UnimplementedTaskInternalServiceHandler) GetChangeSeq(context.Context, *connect.Request[v1.GetChangeSeqRequest]) (*connect.Response[v1.GetChangeSeqResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("taskmesh.internal.v1.TaskInternalService.GetChangeSeq is not implemented"))
 }

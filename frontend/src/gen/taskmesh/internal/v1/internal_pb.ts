@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/internal/v1/internal.proto.
  */
 export const file_taskmesh_internal_v1_internal: GenFile = /*@__PURE__*/
-  fileDesc("CiN0YXNrbWVzaC9pbnRlcm5hbC92MS9pbnRlcm5hbC5wcm90bxIUdGFza21lc2guaW50ZXJuYWwudjEiwQEKFlNwYXduT2NjdXJyZW5jZVJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESIAoOc291cmNlX3Rhc2tfaWQYAiABKAlCCLpIBXIDsAEBEhsKCXNlcmllc19pZBgDIAEoCUIIukgFcgOwAQESIQoQb2NjdXJyZW5jZV9pbmRleBgEIAEoBUIHukgEGgIoAhIqCgNkdWUYBSABKAsyFS50YXNrbWVzaC50YXNrLnYxLkR1ZUIGukgDyAEBIlAKF1NwYXduT2NjdXJyZW5jZVJlc3BvbnNlEiQKBHRhc2sYASABKAsyFi50YXNrbWVzaC50YXNrLnYxLlRhc2sSDwoHY3JlYXRlZBgCIAEoCCJNChVHZXRUYXNrRm9yVXNlclJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESGQoHdGFza19pZBgCIAEoCUIIukgFcgOwAQEiPgoWR2V0VGFza0ZvclVzZXJSZXNwb25zZRIkCgR0YXNrGAEgASgLMhYudGFza21lc2gudGFzay52MS5UYXNrMvcBChNUYXNrSW50ZXJuYWxTZXJ2aWNlEm4KD1NwYXduT2NjdXJyZW5jZRIsLnRhc2ttZXNoLmludGVybmFsLnYxLlNwYXduT2NjdXJyZW5jZVJlcXVlc3QaLS50YXNrbWVzaC5pbnRlcm5hbC52MS5TcGF3bk9jY3VycmVuY2VSZXNwb25zZRJwCg5HZXRUYXNrRm9yVXNlchIrLnRhc2ttZXNoLmludGVybmFsLnYxLkdldFRhc2tGb3JVc2VyUmVxdWVzdBosLnRhc2ttZXNoLmludGVybmFsLnYxLkdldFRhc2tGb3JVc2VyUmVzcG9uc2UiA5ACAULhAQoYY29tLnRhc2ttZXNoLmludGVybmFsLnYxQg1JbnRlcm5hbFByb3RvUAFaRGdpdGh1Yi5jb20vdGFza21lc2gvdGFza21lc2gvZ2VuL3Rhc2ttZXNoL21lc2hpbnRlcm5hbC92MTtpbnRlcm5hbHYxogIDVElYqgIUVGFza21lc2guSW50ZXJuYWwuVjHKAhRUYXNrbWVzaFxJbnRlcm5hbFxWMeICIFRhc2ttZXNoXEludGVybmFsXFYxXEdQQk1ldGFkYXRh6gIWVGFza21lc2g6OkludGVybmFsOjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_taskmesh_task_v1_task]);
+  fileDesc("CiN0YXNrbWVzaC9pbnRlcm5hbC92MS9pbnRlcm5hbC5wcm90bxIUdGFza21lc2guaW50ZXJuYWwudjEiwQEKFlNwYXduT2NjdXJyZW5jZVJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESIAoOc291cmNlX3Rhc2tfaWQYAiABKAlCCLpIBXIDsAEBEhsKCXNlcmllc19pZBgDIAEoCUIIukgFcgOwAQESIQoQb2NjdXJyZW5jZV9pbmRleBgEIAEoBUIHukgEGgIoAhIqCgNkdWUYBSABKAsyFS50YXNrbWVzaC50YXNrLnYxLkR1ZUIGukgDyAEBIlAKF1NwYXduT2NjdXJyZW5jZVJlc3BvbnNlEiQKBHRhc2sYASABKAsyFi50YXNrbWVzaC50YXNrLnYxLlRhc2sSDwoHY3JlYXRlZBgCIAEoCCJNChVHZXRUYXNrRm9yVXNlclJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESGQoHdGFza19pZBgCIAEoCUIIukgFcgOwAQEiPgoWR2V0VGFza0ZvclVzZXJSZXNwb25zZRIkCgR0YXNrGAEgASgLMhYudGFza21lc2gudGFzay52MS5UYXNrIjAKE0dldENoYW5nZVNlcVJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQEiKgoUR2V0Q2hhbmdlU2VxUmVzcG9uc2USEgoKY2hhbmdlX3NlcRgBIAEoAzLjAgoTVGFza0ludGVybmFsU2VydmljZRJuCg9TcGF3bk9jY3VycmVuY2USLC50YXNrbWVzaC5pbnRlcm5hbC52MS5TcGF3bk9jY3VycmVuY2VSZXF1ZXN0Gi0udGFza21lc2guaW50ZXJuYWwudjEuU3Bhd25PY2N1cnJlbmNlUmVzcG9uc2UScAoOR2V0VGFza0ZvclVzZXISKy50YXNrbWVzaC5pbnRlcm5hbC52MS5HZXRUYXNrRm9yVXNlclJlcXVlc3QaLC50YXNrbWVzaC5pbnRlcm5hbC52MS5HZXRUYXNrRm9yVXNlclJlc3BvbnNlIgOQAgESagoMR2V0Q2hhbmdlU2VxEikudGFza21lc2guaW50ZXJuYWwudjEuR2V0Q2hhbmdlU2VxUmVxdWVzdBoqLnRhc2ttZXNoLmludGVybmFsLnYxLkdldENoYW5nZVNlcVJlc3BvbnNlIgOQAgFC4QEKGGNvbS50YXNrbWVzaC5pbnRlcm5hbC52MUINSW50ZXJuYWxQcm90b1ABWkRnaXRodWIuY29tL3Rhc2ttZXNoL3Rhc2ttZXNoL2dlbi90YXNrbWVzaC9tZXNoaW50ZXJuYWwvdjE7aW50ZXJuYWx2MaICA1RJWKoCFFRhc2ttZXNoLkludGVybmFsLlYxygIUVGFza21lc2hcSW50ZXJuYWxcVjHiAiBUYXNrbWVzaFxJbnRlcm5hbFxWMVxHUEJNZXRhZGF0YeoCFlRhc2ttZXNoOjpJbnRlcm5hbDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_taskmesh_task_v1_task]);
 
 /**
  * SpawnOccurrenceRequest describes the next occurrence.
@@ -143,6 +143,49 @@ export const GetTaskForUserResponseSchema: GenMessage<GetTaskForUserResponse> = 
   messageDesc(file_taskmesh_internal_v1_internal, 3);
 
 /**
+ * GetChangeSeqRequest names a user.
+ *
+ * @generated from message taskmesh.internal.v1.GetChangeSeqRequest
+ */
+export type GetChangeSeqRequest = Message<"taskmesh.internal.v1.GetChangeSeqRequest"> & {
+  /**
+   * The user.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message taskmesh.internal.v1.GetChangeSeqRequest.
+ * Use `create(GetChangeSeqRequestSchema)` to create a new message.
+ */
+export const GetChangeSeqRequestSchema: GenMessage<GetChangeSeqRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_internal_v1_internal, 4);
+
+/**
+ * GetChangeSeqResponse is the user's latest change sequence number.
+ *
+ * @generated from message taskmesh.internal.v1.GetChangeSeqResponse
+ */
+export type GetChangeSeqResponse = Message<"taskmesh.internal.v1.GetChangeSeqResponse"> & {
+  /**
+   * The latest change sequence number; 0 when the user never changed a task (or does not
+   * exist).
+   *
+   * @generated from field: int64 change_seq = 1;
+   */
+  changeSeq: bigint;
+};
+
+/**
+ * Describes the message taskmesh.internal.v1.GetChangeSeqResponse.
+ * Use `create(GetChangeSeqResponseSchema)` to create a new message.
+ */
+export const GetChangeSeqResponseSchema: GenMessage<GetChangeSeqResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_internal_v1_internal, 5);
+
+/**
  * TaskInternalService is what other services of the mesh ask the api for. It is served
  * only to the mesh (Dapr service invocation) and never routed by the web gateway; the
  * user is named in each request because there is no end-user token on these calls.
@@ -173,6 +216,17 @@ export const TaskInternalService: GenService<{
     methodKind: "unary";
     input: typeof GetTaskForUserRequestSchema;
     output: typeof GetTaskForUserResponseSchema;
+  },
+  /**
+   * GetChangeSeq returns a user's latest task change sequence number (0 before the first
+   * change), so that realtime can tell a reconnecting client whether it missed changes.
+   *
+   * @generated from rpc taskmesh.internal.v1.TaskInternalService.GetChangeSeq
+   */
+  getChangeSeq: {
+    methodKind: "unary";
+    input: typeof GetChangeSeqRequestSchema;
+    output: typeof GetChangeSeqResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_taskmesh_internal_v1_internal, 0);
