@@ -13,7 +13,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -127,11 +126,28 @@ func LoadPrivateKey(pemBytes []byte) (ed25519.PrivateKey, error) {
 	return priv, nil
 }
 
-// LoadPrivateKeyFile is LoadPrivateKey on the contents of a file.
-func LoadPrivateKeyFile(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
+// LoadPublicKey reads a PEM-encoded Ed25519 public key (PKIX, as written by
+// `openssl pkey -pubout`), or derives it from a private key PEM, so that services that
+// only verify tokens can be given either.
+func LoadPublicKey(pemBytes []byte) (ed25519.PublicKey, error) {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		return nil, errors.New("verify key: no PEM block found")
 	}
-	return LoadPrivateKey(b)
+	if block.Type == "PRIVATE KEY" {
+		priv, err := LoadPrivateKey(pemBytes)
+		if err != nil {
+			return nil, err
+		}
+		return priv.Public().(ed25519.PublicKey), nil
+	}
+	key, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("verify key: %w", err)
+	}
+	pub, ok := key.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("verify key: want an Ed25519 key, got %T", key)
+	}
+	return pub, nil
 }
