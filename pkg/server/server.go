@@ -121,3 +121,53 @@ func (userField) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect
 		return next(ctx, conn)
 	}
 }
+
+// CallerAppIDHeader is set by daprd on calls it proxies: the app id of the caller.
+const CallerAppIDHeader = "dapr-caller-app-id"
+
+// MeshHandlerOptions is the interceptor chain of mesh-only services: logging and error
+// mapping, a check that the call came through Dapr from one of callers (daprd sets the
+// caller's app id; this is defense in depth, the boundary is Dapr access control), then
+// request validation.
+func MeshHandlerOptions(log zerolog.Logger, callers ...string) connect.HandlerOption {
+	return connect.WithInterceptors(
+		rpclog.NewInterceptor(log),
+		meshOnly(callers),
+		validate.NewInterceptor(),
+		noNUL{},
+	)
+}
+
+type meshOnly []string
+
+func (m meshOnly) check(h http.Header) error {
+	caller := h.Get(CallerAppIDHeader)
+	for _, c := range m {
+		if caller == c {
+			return nil
+		}
+	}
+	return connect.NewError(connect.CodePermissionDenied, errors.New("this service is only for other services of the mesh"))
+}
+
+func (m meshOnly) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if err := m.check(req.Header()); err != nil {
+			return nil, err
+		}
+		return next(ctx, req)
+	}
+}
+
+func (m meshOnly) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (m meshOnly) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		if err := m.check(conn.RequestHeader()); err != nil {
+			return err
+		}
+		return next(ctx, conn)
+	}
+}

@@ -1,12 +1,16 @@
 // Command api is Taskmesh's api service: accounts and sessions (AuthService), tasks
-// (TaskService) and tags (TagService), over Connect, gRPC and gRPC-Web on one port. Every
-// change is written with its events to an outbox in the same transaction.
+// (TaskService), tags (TagService) and TaskInternalService for the mesh, over Connect,
+// gRPC and gRPC-Web on one port. Every change is written with its events to an outbox in
+// the same transaction; with a Dapr sidecar, a relay publishes the outbox.
 //
-// Configuration comes from the environment:
+// Configuration comes from the environment (see pkg/sidecar.Setting for the secrets):
 //
-//	DATABASE_URL           PostgreSQL URL (required)
 //	ADDR                   listen address (default :8081)
-//	AUTH_SIGNING_KEY_FILE  PEM Ed25519 private key signing access tokens (required)
+//	DAPR_GRPC_PORT         the sidecar's gRPC port; without it the service runs standalone
+//	                       and events wait in the outbox
+//	DATABASE_URL[_FILE]    PostgreSQL URL, else secret "database-url"
+//	AUTH_SIGNING_KEY[_FILE] PEM Ed25519 private key signing access tokens, else secret
+//	                       "auth-signing-key"
 //	AUTH_ISSUER            token issuer (default taskmesh)
 //	AUTH_AUDIENCE          token audience (default taskmesh)
 //	LOG_LEVEL              debug, info, warn or error (default info)
@@ -15,6 +19,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,11 +30,15 @@ import (
 	"time"
 
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/logging"
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/outbox"
 	"github.com/taskmesh/taskmesh/pkg/password"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/ratelimit"
 	"github.com/taskmesh/taskmesh/pkg/server"
+	"github.com/taskmesh/taskmesh/pkg/sidecar"
 	"github.com/taskmesh/taskmesh/services/api/internal/handler"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
 	apisql "github.com/taskmesh/taskmesh/sql/api"
@@ -44,63 +53,56 @@ func main() {
 	}
 }
 
-type config struct {
-	databaseURL, addr, keyFile, issuer, audience string
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
-func loadConfig(getenv func(string) string) (config, error) {
-	c := config{
-		databaseURL: getenv("DATABASE_URL"),
-		addr:        getenv("ADDR"),
-		keyFile:     getenv("AUTH_SIGNING_KEY_FILE"),
-		issuer:      getenv("AUTH_ISSUER"),
-		audience:    getenv("AUTH_AUDIENCE"),
-	}
-	if c.addr == "" {
-		c.addr = ":8081"
-	}
-	if c.issuer == "" {
-		c.issuer = "taskmesh"
-	}
-	if c.audience == "" {
-		c.audience = "taskmesh"
-	}
-	if c.databaseURL == "" {
-		return c, fmt.Errorf("DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/taskmesh)")
-	}
-	if c.keyFile == "" {
-		return c, fmt.Errorf("AUTH_SIGNING_KEY_FILE is not set (create one with: openssl genpkey -algorithm ed25519 -out key.pem)")
-	}
-	return c, nil
-}
-
-// run starts the service and blocks until ctx ends, then shuts down gracefully. When
+// run starts the service and blocks until ctx ends, then shuts down gracefully: it stops
+// taking requests and drains them, stops the outbox relay, then closes the database. When
 // ready is not nil it receives the listening address once the service accepts requests.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer, ready chan<- net.Addr) error {
-	log, err := logging.New(stdout, getenv("LOG_LEVEL"), getenv("LOG_FORMAT"), "api")
+	log, err := logging.New(stdout, getenv("LOG_LEVEL"), getenv("LOG_FORMAT"), meshnames.API)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
+	sc, err := sidecar.Connect(ctx, getenv, 30*time.Second)
+	switch {
+	case errors.Is(err, sidecar.ErrNotConfigured):
+		log.Warn().Msg("no Dapr sidecar: running standalone, events wait in the outbox")
+		sc = nil
+	case err != nil:
+		return err
+	default:
+		defer sc.Close()
+	}
+	dbURL, err := sidecar.Setting(ctx, getenv, sc, "DATABASE_URL", meshnames.DatabaseURLSecret)
 	if err != nil {
 		return err
 	}
-	key, err := authn.LoadPrivateKeyFile(cfg.keyFile)
+	keyPEM, err := sidecar.Setting(ctx, getenv, sc, "AUTH_SIGNING_KEY", meshnames.SigningKeySecret)
 	if err != nil {
 		return err
 	}
-	if err := pgschema.Migrate(ctx, cfg.databaseURL, store.Schema, apisql.Migrations, "migrations"); err != nil {
-		return err
-	}
-	pool, err := pgschema.Pool(ctx, cfg.databaseURL, store.Schema)
+	key, err := authn.LoadPrivateKey([]byte(keyPEM))
 	if err != nil {
 		return err
 	}
-	defer pool.Close() // last: after the server has drained
+	if err := pgschema.Migrate(ctx, dbURL, store.Schema, apisql.Migrations, "migrations"); err != nil {
+		return err
+	}
+	pool, err := pgschema.Pool(ctx, dbURL, store.Schema)
+	if err != nil {
+		return err
+	}
+	defer pool.Close() // last: after the server and the relay have stopped
 
+	st := store.New(pool)
 	mux := handler.NewMux(handler.Deps{
-		Store:     store.New(pool),
-		Tokens:    authn.NewIssuer(key, authn.Config{Issuer: cfg.issuer, Audience: cfg.audience}),
+		Store:     st,
+		Tokens:    authn.NewIssuer(key, authn.Config{Issuer: orDefault(getenv("AUTH_ISSUER"), "taskmesh"), Audience: orDefault(getenv("AUTH_AUDIENCE"), "taskmesh")}),
 		Passwords: password.NewHasher(password.OWASP, runtime.GOMAXPROCS(0)),
 		Limits: handler.Limiters{
 			PerAccount: ratelimit.NewMemory(10, time.Minute),
@@ -108,9 +110,24 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		},
 		Log: log,
 	})
-	lis, err := net.Listen("tcp", cfg.addr)
+
+	relayDone := make(chan struct{})
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() { stopRelay(); <-relayDone }()
+	if sc != nil {
+		app := daprapp.New(log, sc.Client, pool.Ping)
+		defer app.Stop()
+		mux.Handle(daprapp.PathPrefix, app.Handler())
+		relay := outbox.NewRelay(pool, sc.Client, outbox.Config{Schema: store.Schema, PubSub: meshnames.PubSub}, log)
+		go func() { defer close(relayDone); _ = relay.Run(relayCtx) }()
+	} else {
+		close(relayDone)
+	}
+
+	addr := orDefault(getenv("ADDR"), ":8081")
+	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	if ready != nil {
 		ready <- lis.Addr()

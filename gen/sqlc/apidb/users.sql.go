@@ -11,6 +11,17 @@ import (
 	"github.com/google/uuid"
 )
 
+const userChangeSeq = `-- name: UserChangeSeq :one
+SELECT change_seq FROM users WHERE id = $1
+`
+
+func (q *Queries) UserChangeSeq(ctx context.Context, id uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, userChangeSeq, id)
+	var change_seq int64
+	err := row.Scan(&change_seq)
+	return change_seq, err
+}
+
 const userCreate = `-- name: UserCreate :one
 INSERT INTO users (id, email, password_hash, display_name, time_zone)
 VALUES ($1, lower($2), $3, $4, $5)

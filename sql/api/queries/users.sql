@@ -26,3 +26,6 @@ RETURNING change_seq, time_zone;
 
 -- name: UserTimeZone :one
 SELECT time_zone FROM users WHERE id = @id;
+
+-- name: UserChangeSeq :one
+SELECT change_seq FROM users WHERE id = @id;

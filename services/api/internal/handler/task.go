@@ -214,11 +214,8 @@ func userAndID(ctx context.Context, field, raw string) (uuid.UUID, uuid.UUID, er
 	if err != nil {
 		return uuid.Nil, uuid.Nil, err
 	}
-	id, err := uuid.Parse(raw)
-	if err != nil {
-		return uuid.Nil, uuid.Nil, apierr.Invalid(field, "string.uuid", "value must be a valid UUID")
-	}
-	return userID, id, nil
+	id, err := parseID(field, raw)
+	return userID, id, err
 }
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }

@@ -198,3 +198,15 @@ func userToProto(u apidb.User) *authv1.User {
 		TimeZone: u.TimeZone, CreatedAt: timestamppb.New(u.CreatedAt),
 	}
 }
+
+// ChangeSeq returns the user's latest change sequence number; 0 for an unknown user.
+func (s *Store) ChangeSeq(ctx context.Context, userID uuid.UUID) (int64, error) {
+	seq, err := s.q.UserChangeSeq(ctx, userID)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("change seq of %s: %w", userID, err)
+	}
+	return seq, nil
+}
