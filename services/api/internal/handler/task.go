@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/pagetoken"
+	"github.com/taskmesh/taskmesh/pkg/recurrence"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
 )
 
@@ -194,9 +196,37 @@ func (s *TaskServer) SyncTasks(ctx context.Context, req *connect.Request[taskv1.
 	return connect.NewResponse(&taskv1.SyncTasksResponse{Tasks: tasks, ChangeSeq: mark, HasMore: more}), nil
 }
 
-// PreviewOccurrences implements TaskService.PreviewOccurrences.
-func (s *TaskServer) PreviewOccurrences(context.Context, *connect.Request[taskv1.PreviewOccurrencesRequest]) (*connect.Response[taskv1.PreviewOccurrencesResponse], error) {
-	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("previewing occurrences is not available yet"))
+// PreviewOccurrences implements TaskService.PreviewOccurrences, in the caller's time zone.
+func (s *TaskServer) PreviewOccurrences(ctx context.Context, req *connect.Request[taskv1.PreviewOccurrencesRequest]) (*connect.Response[taskv1.PreviewOccurrencesResponse], error) {
+	userID, err := authn.UserID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rule, err := recurrence.FromProto(req.Msg.GetRule())
+	if err != nil {
+		return nil, store.RuleError("rule", err)
+	}
+	start, err := recurrence.FromProtoDue(req.Msg.GetStart())
+	if err != nil {
+		return nil, apierr.Invalid("start", "due.valid", err.Error())
+	}
+	user, err := s.store.User(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(user.GetTimeZone())
+	if err != nil {
+		return nil, fmt.Errorf("load time zone of %s: %w", userID, err)
+	}
+	occ, err := recurrence.Occurrences(rule, start, loc, int(req.Msg.GetCount()))
+	if err != nil {
+		return nil, store.RuleError("rule", err)
+	}
+	out := make([]*taskv1.Due, len(occ))
+	for i, o := range occ {
+		out[i] = recurrence.ToProtoDue(o)
+	}
+	return connect.NewResponse(&taskv1.PreviewOccurrencesResponse{Occurrences: out}), nil
 }
 
 // change runs a state change on the caller's task with id.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
+	"github.com/taskmesh/taskmesh/pkg/recurrence"
 )
 
 // field is a set of the task fields a client can write.
@@ -132,6 +134,9 @@ func (s *Store) prepareWrite(ctx context.Context, q *apidb.Queries, row *apidb.T
 		if t.GetDue() == nil {
 			return nil, apierr.Invalid("task.recurrence", "recurrence.needs_due", "a repeating task needs a due date")
 		}
+		if _, err := recurrence.FromProto(rule); err != nil {
+			return nil, RuleError("task.recurrence", err)
+		}
 		if row.Recurrence, err = protojson.Marshal(rule); err != nil {
 			return nil, fmt.Errorf("encode recurrence: %w", err)
 		}
@@ -165,6 +170,16 @@ func (s *Store) prepareWrite(ctx context.Context, q *apidb.Queries, row *apidb.T
 		w.setRems = true
 	}
 	return w, nil
+}
+
+// RuleError turns a recurrence rule error into InvalidArgument naming the rule's field
+// under prefix.
+func RuleError(prefix string, err error) error {
+	var fe *recurrence.FieldError
+	if errors.As(err, &fe) {
+		return apierr.Invalid(prefix+"."+fe.Field, "recurrence.valid", fe.Message)
+	}
+	return apierr.Invalid(prefix, "recurrence.valid", err.Error())
 }
 
 // ValidateTask checks t against the rules of the Task message (protovalidate); violations
