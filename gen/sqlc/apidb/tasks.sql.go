@@ -43,24 +43,22 @@ func (q *Queries) ReminderInsert(ctx context.Context, arg ReminderInsertParams) 
 	return err
 }
 
-const reminderMoveAllDay = `-- name: ReminderMoveAllDay :exec
-UPDATE reminders r
-SET remind_at = ((k.due_date + time '09:00') AT TIME ZONE $1::text)
-                - make_interval(secs => r.before_due_seconds)
-FROM tasks k
-WHERE r.task_id = k.id AND k.user_id = $2 AND k.due_date IS NOT NULL
+const reminderShiftRelative = `-- name: ReminderShiftRelative :exec
+UPDATE reminders r SET remind_at = v.anchor - make_interval(secs => r.before_due_seconds)
+FROM (SELECT unnest($2::uuid[]) AS task_id, unnest($3::timestamptz[]) AS anchor) v
+WHERE r.task_id = v.task_id AND r.user_id = $1
   AND r.before_due_seconds IS NOT NULL AND r.fired_at IS NULL
 `
 
-type ReminderMoveAllDayParams struct {
-	TimeZone string    `db:"time_zone"`
-	UserID   uuid.UUID `db:"user_id"`
+type ReminderShiftRelativeParams struct {
+	UserID  uuid.UUID   `db:"user_id"`
+	TaskIds []uuid.UUID `db:"task_ids"`
+	Anchors []time.Time `db:"anchors"`
 }
 
-// After a time zone change, unfired reminders relative to an all-day task count back from
-// 09:00 of its day in the new zone.
-func (q *Queries) ReminderMoveAllDay(ctx context.Context, arg ReminderMoveAllDayParams) error {
-	_, err := q.db.Exec(ctx, reminderMoveAllDay, arg.TimeZone, arg.UserID)
+// Unfired reminders relative to each task's due now count back from the given anchors.
+func (q *Queries) ReminderShiftRelative(ctx context.Context, arg ReminderShiftRelativeParams) error {
+	_, err := q.db.Exec(ctx, reminderShiftRelative, arg.UserID, arg.TaskIds, arg.Anchors)
 	return err
 }
 
@@ -98,6 +96,37 @@ func (q *Queries) RemindersForTasks(ctx context.Context, taskIds []uuid.UUID) ([
 			&i.RemindAt,
 			&i.FiredAt,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const taskAllDayDates = `-- name: TaskAllDayDates :many
+SELECT id, due_date FROM tasks WHERE user_id = $1 AND due_date IS NOT NULL
+`
+
+type TaskAllDayDatesRow struct {
+	ID      uuid.UUID   `db:"id"`
+	DueDate pgtype.Date `db:"due_date"`
+}
+
+// The user's all-day tasks and their dates, to recompute deadlines after a time zone
+// change (in Go: PostgreSQL reads names like CET as fixed-offset abbreviations).
+func (q *Queries) TaskAllDayDates(ctx context.Context, userID uuid.UUID) ([]TaskAllDayDatesRow, error) {
+	rows, err := q.db.Query(ctx, taskAllDayDates, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []TaskAllDayDatesRow{}
+	for rows.Next() {
+		var i TaskAllDayDatesRow
+		if err := rows.Scan(&i.ID, &i.DueDate); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -332,21 +361,20 @@ func (q *Queries) TaskListByIDs(ctx context.Context, arg TaskListByIDsParams) ([
 	return items, nil
 }
 
-const taskMoveAllDayDeadlines = `-- name: TaskMoveAllDayDeadlines :exec
-UPDATE tasks
-SET due_at = ((due_date + 1)::timestamp AT TIME ZONE $1::text)
-WHERE user_id = $2 AND due_date IS NOT NULL
+const taskSetDeadlines = `-- name: TaskSetDeadlines :exec
+UPDATE tasks k SET due_at = v.due_at
+FROM (SELECT unnest($2::uuid[]) AS id, unnest($3::timestamptz[]) AS due_at) v
+WHERE k.id = v.id AND k.user_id = $1
 `
 
-type TaskMoveAllDayDeadlinesParams struct {
-	TimeZone string    `db:"time_zone"`
-	UserID   uuid.UUID `db:"user_id"`
+type TaskSetDeadlinesParams struct {
+	UserID uuid.UUID   `db:"user_id"`
+	Ids    []uuid.UUID `db:"ids"`
+	DueAts []time.Time `db:"due_ats"`
 }
 
-// After a time zone change, an all-day task's deadline is the end of its day in the new
-// zone.
-func (q *Queries) TaskMoveAllDayDeadlines(ctx context.Context, arg TaskMoveAllDayDeadlinesParams) error {
-	_, err := q.db.Exec(ctx, taskMoveAllDayDeadlines, arg.TimeZone, arg.UserID)
+func (q *Queries) TaskSetDeadlines(ctx context.Context, arg TaskSetDeadlinesParams) error {
+	_, err := q.db.Exec(ctx, taskSetDeadlines, arg.UserID, arg.Ids, arg.DueAts)
 	return err
 }
 

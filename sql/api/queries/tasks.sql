@@ -76,19 +76,19 @@ DELETE FROM reminders WHERE task_id = @task_id;
 INSERT INTO reminders (id, task_id, user_id, position, at, before_due_seconds, remind_at, fired_at)
 VALUES (@id, @task_id, @user_id, @position, @at, @before_due_seconds, @remind_at, @fired_at);
 
--- name: TaskMoveAllDayDeadlines :exec
--- After a time zone change, an all-day task's deadline is the end of its day in the new
--- zone.
-UPDATE tasks
-SET due_at = ((due_date + 1)::timestamp AT TIME ZONE @time_zone::text)
-WHERE user_id = @user_id AND due_date IS NOT NULL;
+-- name: TaskAllDayDates :many
+-- The user's all-day tasks and their dates, to recompute deadlines after a time zone
+-- change (in Go: PostgreSQL reads names like CET as fixed-offset abbreviations).
+SELECT id, due_date FROM tasks WHERE user_id = @user_id AND due_date IS NOT NULL;
 
--- name: ReminderMoveAllDay :exec
--- After a time zone change, unfired reminders relative to an all-day task count back from
--- 09:00 of its day in the new zone.
-UPDATE reminders r
-SET remind_at = ((k.due_date + time '09:00') AT TIME ZONE @time_zone::text)
-                - make_interval(secs => r.before_due_seconds)
-FROM tasks k
-WHERE r.task_id = k.id AND k.user_id = @user_id AND k.due_date IS NOT NULL
+-- name: TaskSetDeadlines :exec
+UPDATE tasks k SET due_at = v.due_at
+FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@due_ats::timestamptz[]) AS due_at) v
+WHERE k.id = v.id AND k.user_id = @user_id;
+
+-- name: ReminderShiftRelative :exec
+-- Unfired reminders relative to each task's due now count back from the given anchors.
+UPDATE reminders r SET remind_at = v.anchor - make_interval(secs => r.before_due_seconds)
+FROM (SELECT unnest(@task_ids::uuid[]) AS task_id, unnest(@anchors::timestamptz[]) AS anchor) v
+WHERE r.task_id = v.task_id AND r.user_id = @user_id
   AND r.before_due_seconds IS NOT NULL AND r.fired_at IS NULL;

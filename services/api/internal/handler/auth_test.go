@@ -13,6 +13,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
@@ -604,6 +605,17 @@ func TestUpdateProfileTimeZoneMovesAllDayDeadlines(t *testing.T) {
 				}
 				allDay = append(allDay, id)
 			}
+			summer := days[1]
+			withReminder, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{
+				Title: "all day with a reminder",
+				Due: &taskv1.Due{Kind: &taskv1.Due_Date{Date: &taskv1.Date{
+					Year: int32(summer.Year()), Month: int32(summer.Month()), Day: int32(summer.Day()),
+				}}},
+				Reminders: []*taskv1.Reminder{{When: &taskv1.Reminder_BeforeDue{BeforeDue: durationpb.New(time.Hour)}}},
+			}}))
+			if err != nil {
+				t.Fatalf("create all-day task with a reminder: %v", err)
+			}
 			fixed := time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC)
 			timed, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{
 				Title: "timed", Due: &taskv1.Due{Kind: &taskv1.Due_At{At: timestamppb.New(fixed)}},
@@ -651,6 +663,22 @@ func TestUpdateProfileTimeZoneMovesAllDayDeadlines(t *testing.T) {
 			if got := dueAt(t, timed.Msg.GetTask().GetId()); !got.Equal(fixed) {
 				t.Fatalf("a task due at a moment moved from %v to %v", fixed, got)
 			}
+			t.Run("reminder before an all-day deadline", func(t *testing.T) {
+				got, err := u.tasks.GetTask(ctx, connect.NewRequest(&taskv1.GetTaskRequest{Id: withReminder.Msg.GetTask().GetId()}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				rs := got.Msg.GetTask().GetReminders()
+				want := time.Date(summer.Year(), summer.Month(), summer.Day(), 9, 0, 0, 0, newLoc).Add(-time.Hour)
+				if len(rs) != 1 {
+					t.Fatalf("task has %d reminders; want 1", len(rs))
+				}
+				if at := rs[0].GetRemindAt().AsTime(); !at.Equal(want) {
+					t.Fatalf("after switching the time zone to %s, the reminder 1h before the all-day task of %s is at %v; want 08:00 that day in %s, %v. "+
+						"BUG: sql/api/queries/tasks.sql ReminderMoveAllDay uses `AT TIME ZONE @time_zone`, which PostgreSQL resolves as a "+
+						"fixed-offset abbreviation first for names like CET/EET/MET/WET", zone, summer.Format(time.DateOnly), at, zone, want.UTC())
+				}
+			})
 		})
 	}
 }

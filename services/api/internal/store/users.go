@@ -89,11 +89,8 @@ func (s *Store) UpdateProfile(ctx context.Context, id uuid.UUID, displayName, ti
 			return fmt.Errorf("update profile of %s: %w", id, err)
 		}
 		if timeZone != nil {
-			if err := q.TaskMoveAllDayDeadlines(ctx, apidb.TaskMoveAllDayDeadlinesParams{UserID: id, TimeZone: *timeZone}); err != nil {
-				return fmt.Errorf("move all-day deadlines of %s: %w", id, err)
-			}
-			if err := q.ReminderMoveAllDay(ctx, apidb.ReminderMoveAllDayParams{UserID: id, TimeZone: *timeZone}); err != nil {
-				return fmt.Errorf("move all-day reminders of %s: %w", id, err)
+			if err := moveAllDayTasks(ctx, q, id, *timeZone); err != nil {
+				return err
 			}
 		}
 		out = userToProto(row)
@@ -209,4 +206,36 @@ func (s *Store) ChangeSeq(ctx context.Context, userID uuid.UUID) (int64, error) 
 		return 0, fmt.Errorf("change seq of %s: %w", userID, err)
 	}
 	return seq, nil
+}
+
+// moveAllDayTasks recomputes, for a new time zone, the deadline of each all-day task (the
+// end of its day) and its unfired relative reminders (counting back from 09:00 that day).
+func moveAllDayTasks(ctx context.Context, q *apidb.Queries, userID uuid.UUID, timeZone string) error {
+	loc, err := time.LoadLocation(timeZone)
+	if err != nil {
+		return fmt.Errorf("load time zone %q: %w", timeZone, err)
+	}
+	rows, err := q.TaskAllDayDates(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("list all-day tasks of %s: %w", userID, err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, len(rows))
+	deadlines := make([]time.Time, len(rows))
+	anchors := make([]time.Time, len(rows))
+	for i, r := range rows {
+		y, m, d := r.DueDate.Time.Date()
+		ids[i] = r.ID
+		deadlines[i] = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+		anchors[i] = time.Date(y, m, d, AllDayReminderHour, 0, 0, 0, loc)
+	}
+	if err := q.TaskSetDeadlines(ctx, apidb.TaskSetDeadlinesParams{UserID: userID, Ids: ids, DueAts: deadlines}); err != nil {
+		return fmt.Errorf("move all-day deadlines of %s: %w", userID, err)
+	}
+	if err := q.ReminderShiftRelative(ctx, apidb.ReminderShiftRelativeParams{UserID: userID, TaskIds: ids, Anchors: anchors}); err != nil {
+		return fmt.Errorf("move all-day reminders of %s: %w", userID, err)
+	}
+	return nil
 }
