@@ -32,9 +32,6 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 )
 
-// PathPrefix is the URL path prefix of the AppCallback services; mount Handler there.
-const PathPrefix = "/dapr.proto.runtime.v1."
-
 // Event is one delivered pub/sub event.
 type Event struct {
 	ID          string // CloudEvent id: the publisher's event id
@@ -119,8 +116,12 @@ func (a *App) HandleBinding(name string, h BindingHandler) {
 	a.bindings[name] = h
 }
 
-// Handler serves the AppCallback gRPC services; mount it at PathPrefix on the h2c mux.
-func (a *App) Handler() http.Handler { return a.grpc }
+// Mount serves the AppCallback gRPC services on mux (the service's h2c mux).
+func (a *App) Mount(mux *http.ServeMux) {
+	for name := range a.grpc.GetServiceInfo() {
+		mux.Handle("/"+name+"/", a.grpc)
+	}
+}
 
 // Stop ends in-flight callbacks' streams; call it after the HTTP server has drained.
 func (a *App) Stop() { a.grpc.Stop() }

@@ -44,6 +44,9 @@ const (
 const (
 	DatabaseURLSecret = "database-url"
 	SigningKeySecret  = "auth-signing-key"
+	// VerifyKeySecret is the public half of the signing key, for services that only
+	// check access tokens.
+	VerifyKeySecret = "auth-verify-key"
 )
 
 // DeadLetter returns the dead-letter topic of topic, where poison messages go.

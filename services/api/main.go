@@ -117,7 +117,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if sc != nil {
 		app := daprapp.New(log, sc.Client, pool.Ping)
 		defer app.Stop()
-		mux.Handle(daprapp.PathPrefix, app.Handler())
+		app.Mount(mux)
 		relay := outbox.NewRelay(pool, sc.Client, outbox.Config{Schema: store.Schema, PubSub: meshnames.PubSub}, log)
 		go func() { defer close(relayDone); _ = relay.Run(relayCtx) }()
 	} else {

@@ -528,7 +528,7 @@ type isDue_Kind interface {
 }
 
 type Due_At struct {
-	// Due at this moment.
+	// Due at this moment, in years 1 to 9999.
 	At *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3,oneof"`
 }
 
@@ -644,7 +644,8 @@ type isReminder_When interface {
 }
 
 type Reminder_At struct {
-	// At this moment. Must not be after the due time, when the task has one.
+	// At this moment, in years 1 to 9999. Must not be after the due time, when the task
+	// has one.
 	At *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3,oneof"`
 }
 
@@ -2206,14 +2207,14 @@ const file_taskmesh_task_v1_task_proto_rawDesc = "" +
 	"\x04year\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\x8fN(\x01R\x04year\x12\x1f\n" +
 	"\x05month\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\f(\x01R\x05month\x12\x1b\n" +
-	"\x03day\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x1f(\x01R\x03day\"p\n" +
-	"\x03Due\x12,\n" +
-	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\x02at\x12,\n" +
+	"\x03day\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x1f(\x01R\x03day\"\x94\x01\n" +
+	"\x03Due\x12P\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\"\xbaH\x1f\xb2\x01\x1c\"\r\b\xff\x82\xd1\xff\xaf\a\x10\xff\x93\xeb\xdc\x032\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01H\x00R\x02at\x12,\n" +
 	"\x04date\x18\x02 \x01(\v2\x16.taskmesh.task.v1.DateH\x00R\x04dateB\r\n" +
-	"\x04kind\x12\x05\xbaH\x02\b\x01\"\x94\x02\n" +
+	"\x04kind\x12\x05\xbaH\x02\b\x01\"\xb8\x02\n" +
 	"\bReminder\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12,\n" +
-	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\x02at\x12K\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12P\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\"\xbaH\x1f\xb2\x01\x1c\"\r\b\xff\x82\xd1\xff\xaf\a\x10\xff\x93\xeb\xdc\x032\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01H\x00R\x02at\x12K\n" +
 	"\n" +
 	"before_due\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x0f\xbaH\f\xaa\x01\t\"\x05\b\x80\x8a\x8a\x0f2\x00H\x00R\tbeforeDue\x127\n" +
 	"\tremind_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bremindAt\x125\n" +
@@ -2240,11 +2241,11 @@ const file_taskmesh_task_v1_task_proto_rawDesc = "" +
 	"\xbaH\a\x1a\x05\x18\x90N(\x01H\x01R\x05count\x12D\n" +
 	"\x06anchor\x18\t \x01(\x0e2\".taskmesh.task.v1.RecurrenceAnchorB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06anchorB\v\n" +
 	"\tmonth_dayB\x05\n" +
-	"\x03end\"\xea\x06\n" +
+	"\x03end\"\xfd\x06\n" +
 	"\x04Task\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12b\n" +
-	"\x05title\x18\x02 \x01(\tBL\xbaHI\xba\x01?\n" +
-	"\x0ftitle.not_blank\x12\x17title must not be blank\x1a\x13this.matches('\\\\S')r\x05\x10\x01\x18\xf4\x03R\x05title\x12*\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12u\n" +
+	"\x05title\x18\x02 \x01(\tB_\xbaH\\\xba\x01R\n" +
+	"\x0ftitle.not_blank\x12\x17title must not be blank\x1a&this.matches('[^\\\\s\\\\v\\\\x{85}\\\\p{Z}]')r\x05\x10\x01\x18\xf4\x03R\x05title\x12*\n" +
 	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x90NR\vdescription\x124\n" +
 	"\x06status\x18\x04 \x01(\x0e2\x1c.taskmesh.task.v1.TaskStatusR\x06status\x12@\n" +
 	"\bpriority\x18\x05 \x01(\x0e2\x1a.taskmesh.task.v1.PriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\x12*\n" +

@@ -9,11 +9,8 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/rs/zerolog"
-	"github.com/taskmesh/taskmesh/services/api/internal/handler"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
-	"os"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/pagetoken"
@@ -143,16 +140,6 @@ func FuzzListTasksPageToken(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		req := fuzzListRequest(sort, desc, token)
-		if c, err := pagetoken.Decode[store.TaskCursor](token, pagetoken.Fingerprint(fuzzListRequest(sort, desc, ""))); err == nil { // TEMP-SKIP
-			for _, l := range []string{"2006-01-02 15:04:05.999999-07", "2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05.999999-07:00:00"} {
-				if tt, err := time.Parse(l, c.Key); err == nil {
-					_, off := tt.Zone()
-					if tt.Year() == 0 || off >= 16*3600 || off <= -16*3600 {
-						t.Skip("known")
-					}
-				}
-			}
-		}
 		resp, err := u.tasks.ListTasks(ctx, connect.NewRequest(req))
 		if err == nil {
 			if n := len(resp.Msg.GetTasks()); n > fuzzPageSize {
@@ -161,8 +148,8 @@ func FuzzListTasksPageToken(f *testing.F) {
 			return
 		}
 		if connect.CodeOf(err) != connect.CodeInvalidArgument {
-			t.Fatalf("ListTasks(sort_by %v, descending %v, page_token %q = %s) = %v; want a page or InvalidArgument on page_token",
-				req.GetSortBy(), desc, token, decodedToken(token), err)
+			t.Fatalf("ListTasks(sort_by %v, descending %v, page_token %q = %s) = %v; want a page or InvalidArgument on page_token%s",
+				req.GetSortBy(), desc, token, decodedToken(token), err, cursorBugHint(token, req))
 		}
 		for _, field := range violatedFields(t, err) {
 			if field == "page_token" {
@@ -171,6 +158,24 @@ func FuzzListTasksPageToken(f *testing.F) {
 		}
 		t.Fatalf("ListTasks(page_token %q = %s): InvalidArgument names %v; want page_token", token, decodedToken(token), violatedFields(t, err))
 	})
+}
+
+// cursorBugHint explains a failure on a cursor key of a known bug.
+func cursorBugHint(token string, req *taskv1.ListTasksRequest) string {
+	fp := pagetoken.Fingerprint(&taskv1.ListTasksRequest{SortBy: req.GetSortBy(), Descending: req.GetDescending()})
+	c, err := pagetoken.Decode[store.TaskCursor](token, fp)
+	if err != nil {
+		return ""
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999-07", "2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05.999999-07:00:00"} {
+		if at, err := time.Parse(layout, c.Key); err == nil {
+			if _, off := at.Zone(); at.Year() == 0 || off >= 16*3600 || off <= -16*3600 {
+				return fmt.Sprintf("\nBUG: store/tasklist.go validKey accepts the timestamptz key %q (Go's time.Parse takes year 0 and "+
+					"zone offsets up to ±24h), PostgreSQL then refuses the cast and the query error becomes Internal", c.Key)
+			}
+		}
+	}
+	return ""
 }
 
 // decodedToken shows what a token carries, for failure messages.
@@ -182,6 +187,31 @@ func decodedToken(token string) string {
 	return fmt.Sprintf("%q", b)
 }
 
+// Valid google.protobuf.Timestamp seconds: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+const minTimestamp, maxTimestamp = -62135596800, 253402300799
+
+// timestampBugHint explains a failure on a task whose due time, or a reminder's moment
+// computed from it, is no valid Timestamp: a known bug.
+func timestampBugHint(in *taskv1.Task) string {
+	at := in.GetDue().GetAt()
+	if at == nil {
+		return ""
+	}
+	moments := []int64{at.GetSeconds()}
+	for _, r := range in.GetReminders() {
+		if d := r.GetBeforeDue(); d != nil && d.GetSeconds() >= 0 && d.GetSeconds() <= 31622400 {
+			moments = append(moments, at.GetSeconds()-d.GetSeconds())
+		}
+	}
+	for _, m := range moments {
+		if m < minTimestamp || m > maxTimestamp {
+			return fmt.Sprintf("\nBUG: a due time or reminder moment (%d s) outside the range of google.protobuf.Timestamp is not rejected: "+
+				"the store saves it, then fails encoding the outbox event (store/tasks.go writeTaskEvents) and the client gets Internal", m)
+		}
+	}
+	return ""
+}
+
 // FuzzCreateTaskValidation: CreateTask answers success or InvalidArgument (never
 // Internal) for any title, description, priority, reminder offset, recurrence interval
 // and due time, and a created task reads back as sent (title trimmed) over both the binary
@@ -191,7 +221,7 @@ func decodedToken(token string) string {
 // daily recurrence of interval, bit 2 the due as an all-day date (the UTC day of due)
 // rather than a moment. due 0 means no due time.
 func FuzzCreateTaskValidation(f *testing.F) {
-	e := newEnv(f, func(d *handler.Deps) { d.Log = zerolog.New(os.Stderr) })
+	e := newEnv(f)
 	u := e.newUser(protocols[1]) // binary, so that any value reaches the server
 	asJSON := e.clientsWithToken(protocols[0], u.token)
 
@@ -200,14 +230,15 @@ func FuzzCreateTaskValidation(f *testing.F) {
 	f.Add("  padded  ", "desc", int32(3), int64(3600), int32(1), day, uint8(3))
 	f.Add("all day", "", int32(1), int64(86400), int32(7), day, uint8(7))
 	f.Add("", "", int32(0), int64(0), int32(0), int64(0), uint8(0))
+	f.Add(" \t", "", int32(0), int64(0), int32(0), int64(0), uint8(0))
 	f.Add("x", "", int32(99), int64(-1), int32(0), int64(0), uint8(1))
 	f.Add("x", "", int32(2), int64(31622400), int32(1000), day, uint8(3))
 	f.Add("x", "", int32(2), int64(31622401), int32(1001), day, uint8(3))
 	f.Add("x\x00", "", int32(0), int64(0), int32(0), int64(0), uint8(0))
-	f.Add("first day", "", int32(0), int64(60), int32(1), int64(-62135596800), uint8(1)) // 0001-01-01T00:00:00Z
-	f.Add("last day", "", int32(0), int64(0), int32(0), int64(253402300799), uint8(0))   // 9999-12-31T23:59:59Z
-	f.Add("past the end", "", int32(0), int64(0), int32(0), int64(253402300800), uint8(0)) // 10000-01-01T00:00:00Z
-	f.Add("last all-day", "", int32(0), int64(0), int32(0), int64(253402300799), uint8(4))
+	f.Add("first day", "", int32(0), int64(60), int32(1), int64(minTimestamp), uint8(1))
+	f.Add("last day", "", int32(0), int64(0), int32(0), int64(maxTimestamp), uint8(0))
+	f.Add("past the end", "", int32(0), int64(0), int32(0), int64(maxTimestamp+1), uint8(0))
+	f.Add("last all-day", "", int32(0), int64(0), int32(0), int64(maxTimestamp), uint8(4))
 
 	f.Fuzz(func(t *testing.T, title, description string, priority int32, offset int64, interval int32, due int64, shape uint8) {
 		// Proto strings are UTF-8 on the wire: the client refuses anything else.
@@ -228,18 +259,12 @@ func FuzzCreateTaskValidation(f *testing.F) {
 		if shape&2 != 0 {
 			in.Recurrence = &taskv1.RecurrenceRule{Frequency: taskv1.Frequency_FREQUENCY_DAILY, Interval: interval}
 		}
-		if strings.TrimSpace(title) == "" && strings.TrimSpace(title) != strings.Trim(title, " \t\r\n\f") { // TEMP-SKIP
-			t.Skip("known")
-		}
-		if due != 0 && shape&4 == 0 && (due < -62135596800+31622400 || due > 253402300799) { // TEMP-SKIP
-			t.Skip("known")
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		resp, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: in}))
 		if err != nil {
 			if code := connect.CodeOf(err); code != connect.CodeInvalidArgument {
-				t.Fatalf("CreateTask(%v) = %v; want success or InvalidArgument", in, err)
+				t.Fatalf("CreateTask(%v) = %v; want success or InvalidArgument%s", in, err, timestampBugHint(in))
 			}
 			if len(violatedFields(t, err)) == 0 {
 				t.Fatalf("CreateTask(%v): InvalidArgument without a field violation: %v", in, err)

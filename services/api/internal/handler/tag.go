@@ -8,6 +8,7 @@ import (
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
+	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
 )
@@ -28,7 +29,11 @@ func (s *TagServer) CreateTag(ctx context.Context, req *connect.Request[taskv1.C
 	if err != nil {
 		return nil, err
 	}
-	tag, err := s.store.CreateTag(ctx, userID, strings.TrimSpace(req.Msg.GetName()), strings.ToUpper(req.Msg.GetColor()))
+	name := strings.TrimSpace(req.Msg.GetName())
+	if name == "" {
+		return nil, apierr.Invalid("name", "name.not_blank", "name must not be blank")
+	}
+	tag, err := s.store.CreateTag(ctx, userID, name, strings.ToUpper(req.Msg.GetColor()))
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +62,9 @@ func (s *TagServer) UpdateTag(ctx context.Context, req *connect.Request[taskv1.U
 	var name, color *string
 	if req.Msg.Name != nil {
 		n := strings.TrimSpace(req.Msg.GetName())
+		if n == "" {
+			return nil, apierr.Invalid("name", "name.not_blank", "name must not be blank")
+		}
 		name = &n
 	}
 	if req.Msg.Color != nil {

@@ -44,21 +44,47 @@ type TaskCursor struct {
 	ID   uuid.UUID `json:"i"`
 }
 
-// sortColumn is the SQL expression of a sort field and its type. Cursor keys are the
-// expression's text form as PostgreSQL prints it, cast back with typ, so that paging
-// compares exactly what the ORDER BY compares.
+// sortColumn is the SQL expression of a sort field. Cursor keys are the expression's text
+// form as PostgreSQL prints it; parse turns one back into a typed parameter, so that
+// paging compares exactly what the ORDER BY compares and a garbled key is the client's
+// error (ErrBadCursor), never a failed query.
 type sortColumn struct {
 	expr     string
-	typ      string
 	nullable bool
+	parse    func(string) (any, error)
 }
 
 var sortColumns = map[taskv1.TaskSortField]sortColumn{
-	taskv1.TaskSortField_TASK_SORT_FIELD_CREATED_AT: {expr: "created_at", typ: "timestamptz"},
-	taskv1.TaskSortField_TASK_SORT_FIELD_UPDATED_AT: {expr: "updated_at", typ: "timestamptz"},
-	taskv1.TaskSortField_TASK_SORT_FIELD_DUE:        {expr: "due_at", typ: "timestamptz", nullable: true},
-	taskv1.TaskSortField_TASK_SORT_FIELD_PRIORITY:   {expr: "priority", typ: "smallint"},
-	taskv1.TaskSortField_TASK_SORT_FIELD_TITLE:      {expr: "lower(title)", typ: "text"},
+	taskv1.TaskSortField_TASK_SORT_FIELD_CREATED_AT: {expr: "created_at", parse: parseTimeKey},
+	taskv1.TaskSortField_TASK_SORT_FIELD_UPDATED_AT: {expr: "updated_at", parse: parseTimeKey},
+	taskv1.TaskSortField_TASK_SORT_FIELD_DUE:        {expr: "due_at", nullable: true, parse: parseTimeKey},
+	taskv1.TaskSortField_TASK_SORT_FIELD_PRIORITY:   {expr: "priority", parse: parseSmallintKey},
+	taskv1.TaskSortField_TASK_SORT_FIELD_TITLE:      {expr: "lower(title)", parse: parseTextKey},
+}
+
+// parseTimeKey reads a timestamptz as PostgreSQL prints it (ISO DateStyle).
+func parseTimeKey(key string) (any, error) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999-07", "2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05.999999-07:00:00"} {
+		if t, err := time.Parse(layout, key); err == nil && t.Year() >= 1 && t.Year() <= 9999 {
+			return t, nil
+		}
+	}
+	return nil, ErrBadCursor
+}
+
+func parseSmallintKey(key string) (any, error) {
+	n, err := strconv.ParseInt(key, 10, 16)
+	if err != nil {
+		return nil, ErrBadCursor
+	}
+	return int16(n), nil
+}
+
+func parseTextKey(key string) (any, error) {
+	if !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
+		return nil, ErrBadCursor
+	}
+	return key, nil
 }
 
 // listedTask is a task row with the text of its sort key.
@@ -190,35 +216,15 @@ func (b *sqlBuilder) keyset(col sortColumn, cmp string, c *TaskCursor) error {
 		b.where(col.expr+" IS NULL AND id "+cmp+" %s", c.ID)
 		return nil
 	}
-	if err := validKey(col.typ, c.Key); err != nil {
+	key, err := col.parse(c.Key)
+	if err != nil {
 		return ErrBadCursor
 	}
-	cond := "(" + col.expr + ", id) " + cmp + " (%s::" + col.typ + ", %s)"
+	cond := "(" + col.expr + ", id) " + cmp + " (%s, %s)"
 	if col.nullable {
 		cond = "(" + col.expr + " IS NULL OR " + cond + ")"
 	}
-	b.where(cond, c.Key, c.ID)
-	return nil
-}
-
-// validKey checks a cursor key before PostgreSQL casts it, so that a garbled token is
-// the client's error and never a failed query.
-func validKey(typ, key string) error {
-	switch typ {
-	case "timestamptz":
-		for _, layout := range []string{"2006-01-02 15:04:05.999999-07", "2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05.999999-07:00:00"} {
-			if _, err := time.Parse(layout, key); err == nil {
-				return nil
-			}
-		}
-		return ErrBadCursor
-	case "smallint":
-		_, err := strconv.ParseInt(key, 10, 16)
-		return err
-	}
-	if !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
-		return ErrBadCursor
-	}
+	b.where(cond, key, c.ID)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
@@ -121,6 +122,9 @@ func (s *Store) prepareWrite(ctx context.Context, q *apidb.Queries, row *apidb.T
 		return nil, err
 	}
 	row.Title = strings.TrimSpace(t.GetTitle())
+	if row.Title == "" { // protovalidate's pattern covers this; keep the store safe anyway
+		return nil, apierr.Invalid("task.title", "title.not_blank", "title must not be blank")
+	}
 	row.Description = t.GetDescription()
 	row.Priority = int16(t.GetPriority())
 
@@ -248,6 +252,9 @@ func planReminders(t *taskv1.Task, dueAt *time.Time, dueDate pgtype.Date, loc *t
 			row.BeforeDueSeconds, row.RemindAt = &secs, anchor.Add(-time.Duration(secs)*time.Second)
 		default:
 			return nil, apierr.Invalid(field, "reminder.when", "a reminder needs a time or an offset before the due time")
+		}
+		if timestamppb.New(row.RemindAt).CheckValid() != nil {
+			return nil, apierr.Invalid(field, "reminder.range", "the reminder would fall outside years 1 to 9999")
 		}
 		if prev, ok := old[r.GetId()]; ok && prev.GetRemindAt().AsTime().Equal(row.RemindAt) && proto.Equal(userChoice(prev), userChoice(r)) {
 			row.ID = uuid.MustParse(prev.GetId())

@@ -224,5 +224,12 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// Unwrap lets http.ResponseController reach Flush and Hijack (WebSocket upgrades).
+// Flush passes on flushes (streaming RPCs and reflection need them).
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach Hijack (WebSocket upgrades) and the rest.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
