@@ -99,16 +99,25 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	defer pool.Close() // last: after the server and the relay have stopped
 
+	// Sign-in attempts: 10 a minute per account, 30 a minute per address. With a sidecar
+	// the counters live in the Dapr state store, shared by every api replica.
+	limits := handler.Limiters{
+		PerAccount: ratelimit.NewMemory(10, time.Minute),
+		PerAddress: ratelimit.NewMemory(30, time.Minute),
+	}
+	if sc != nil {
+		limits = handler.Limiters{
+			PerAccount: ratelimit.NewState(sc.Client, meshnames.StateStore, "ratelimit:account:", 10, time.Minute),
+			PerAddress: ratelimit.NewState(sc.Client, meshnames.StateStore, "ratelimit:address:", 30, time.Minute),
+		}
+	}
 	st := store.New(pool)
 	mux := handler.NewMux(handler.Deps{
 		Store:     st,
 		Tokens:    authn.NewIssuer(key, authn.Config{Issuer: orDefault(getenv("AUTH_ISSUER"), "taskmesh"), Audience: orDefault(getenv("AUTH_AUDIENCE"), "taskmesh")}),
 		Passwords: password.NewHasher(password.OWASP, runtime.GOMAXPROCS(0)),
-		Limits: handler.Limiters{
-			PerAccount: ratelimit.NewMemory(10, time.Minute),
-			PerAddress: ratelimit.NewMemory(30, time.Minute),
-		},
-		Log: log,
+		Limits:    limits,
+		Log:       log,
 	})
 
 	relayDone := make(chan struct{})

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -20,8 +21,10 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/password"
 	"github.com/taskmesh/taskmesh/pkg/ratelimit"
+	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
 )
 
@@ -58,7 +61,7 @@ func NewAuthServer(st *store.Store, tokens *authn.Issuer, passwords *password.Ha
 
 // SignUp implements AuthService.SignUp.
 func (s *AuthServer) SignUp(ctx context.Context, req *connect.Request[authv1.SignUpRequest]) (*connect.Response[authv1.SignUpResponse], error) {
-	if err := s.limit(ctx, s.limits.PerAddress, "signup:"+clientAddress(req.Peer())); err != nil {
+	if err := s.limit(ctx, s.limits.PerAddress, "signup:"+clientAddress(req.Peer(), req.Header())); err != nil {
 		return nil, err
 	}
 	m := req.Msg
@@ -91,7 +94,7 @@ func (s *AuthServer) SignUp(ctx context.Context, req *connect.Request[authv1.Sig
 // SignIn implements AuthService.SignIn.
 func (s *AuthServer) SignIn(ctx context.Context, req *connect.Request[authv1.SignInRequest]) (*connect.Response[authv1.SignInResponse], error) {
 	email := strings.ToLower(strings.TrimSpace(req.Msg.GetEmail()))
-	if err := s.limit(ctx, s.limits.PerAddress, "signin:"+clientAddress(req.Peer())); err != nil {
+	if err := s.limit(ctx, s.limits.PerAddress, "signin:"+clientAddress(req.Peer(), req.Header())); err != nil {
 		return nil, err
 	}
 	if err := s.limit(ctx, s.limits.PerAccount, "signin:"+email); err != nil {
@@ -224,9 +227,20 @@ func checkTimeZone(field, tz string) error {
 	return nil
 }
 
-// clientAddress is the address rate limits count against: the peer's IP. Forwarding
-// headers are not trusted here, since any client could set them.
-func clientAddress(peer connect.Peer) string {
+// clientAddress is the address rate limits count against. Calls that the web gateway
+// forwarded through Dapr (the sidecar sets dapr-caller-app-id) come from the sidecar, so
+// the client is the last X-Forwarded-For entry, the one the gateway appended; entries
+// before it are the client's own claims and are ignored. Other calls count against the
+// peer's IP.
+func clientAddress(peer connect.Peer, h http.Header) string {
+	if h.Get(server.CallerAppIDHeader) == meshnames.Web {
+		if xff := h.Values("X-Forwarded-For"); len(xff) > 0 {
+			hops := strings.Split(xff[len(xff)-1], ",")
+			if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
+				return last
+			}
+		}
+	}
 	if host, _, err := net.SplitHostPort(peer.Addr); err == nil {
 		return host
 	}
