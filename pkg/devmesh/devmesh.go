@@ -1,0 +1,464 @@
+// Package devmesh runs the whole Taskmesh mesh on one machine: every service binary with
+// its own daprd sidecar (app protocol gRPC, app health checks on), on free loopback ports,
+// with the Dapr resources of deploy/dapr/local rendered for this run. `make run` and the
+// end-to-end tests both use it, so the mesh a developer runs is the mesh the tests drive.
+package devmesh
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/template"
+	"time"
+
+	"connectrpc.com/grpchealth"
+	"github.com/google/uuid"
+
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
+)
+
+// Apps are the services of the mesh, in start order.
+var Apps = []string{meshnames.API, meshnames.Audit, meshnames.Realtime, meshnames.Web}
+
+// Config says where things are and what to run.
+type Config struct {
+	// Root is the repository root (services are built from Root/services/<app>).
+	Root string
+	// RunDir receives binaries, rendered resources, secrets and logs.
+	RunDir string
+	// DatabaseURL is the PostgreSQL database every service migrates its schema into.
+	DatabaseURL string
+	// RedisAddr is the Redis for pub/sub and state (host:port).
+	RedisAddr string
+	// RedisDB is the Redis database number the mesh uses (0 to 15).
+	RedisDB int
+	// Daprd is the daprd binary.
+	Daprd string
+	// WebAddr is where the gateway listens (default 127.0.0.1:0).
+	WebAddr string
+	// Replicas of an app (default 1).
+	Replicas map[string]int
+	// Apps to run (default Apps).
+	Apps []string
+	// Log receives progress lines (default io.Discard).
+	Log io.Writer
+}
+
+// Instance is one replica of an app and its sidecar.
+type Instance struct {
+	App      string
+	Index    int
+	AppPort  int
+	GRPCPort int // the sidecar's gRPC API
+	HTTPPort int // the sidecar's HTTP API
+	AppLog   string
+	DaprLog  string
+
+	mesh       *Mesh
+	env        []string
+	daprArgs   []string
+	mu         sync.Mutex
+	app, daprd *proc
+}
+
+// proc is a started process; done is closed once it has exited.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func (p *proc) running() bool {
+	if p == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// wait waits up to timeout for the process to exit.
+func (p *proc) wait(timeout time.Duration) error {
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("pid %d still running after %s", p.cmd.Process.Pid, timeout)
+	}
+}
+
+// Mesh is a running mesh.
+type Mesh struct {
+	cfg       Config
+	bins      map[string]string
+	Instances map[string][]*Instance
+	// WebURL is the gateway's base URL.
+	WebURL string
+}
+
+// Start builds the services, renders the resources and secrets, starts every instance
+// and waits until all are healthy. On error, whatever was started is stopped.
+func Start(ctx context.Context, cfg Config) (*Mesh, error) {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if len(cfg.Apps) == 0 {
+		cfg.Apps = Apps
+	}
+	if cfg.WebAddr == "" {
+		cfg.WebAddr = "127.0.0.1:0"
+	}
+	for _, dir := range []string{"bin", "logs", "dapr"} {
+		if err := os.MkdirAll(filepath.Join(cfg.RunDir, dir), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	m := &Mesh{cfg: cfg, bins: map[string]string{}, Instances: map[string][]*Instance{}}
+	if err := m.build(ctx); err != nil {
+		return nil, err
+	}
+	secrets, err := writeSecrets(cfg.RunDir, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	webPort, err := portOf(cfg.WebAddr)
+	if err != nil {
+		return nil, err
+	}
+	// Plan every instance first: web needs realtime's port.
+	for _, app := range cfg.Apps {
+		n := max(cfg.Replicas[app], 1)
+		for i := range n {
+			in := &Instance{App: app, Index: i, mesh: m}
+			ports, err := freePorts(4)
+			if err != nil {
+				return nil, err
+			}
+			in.AppPort, in.GRPCPort, in.HTTPPort = ports[0], ports[1], ports[2]
+			if app == meshnames.Web && i == 0 && webPort != 0 {
+				in.AppPort = webPort
+			}
+			name := fmt.Sprintf("%s-%d", app, i)
+			in.AppLog = filepath.Join(cfg.RunDir, "logs", name+".log")
+			in.DaprLog = filepath.Join(cfg.RunDir, "logs", name+"-daprd.log")
+			resources := filepath.Join(cfg.RunDir, "dapr", name)
+			err = renderResources(filepath.Join(cfg.Root, "deploy", "dapr", "local"), resources, resourceValues{
+				RedisAddr: cfg.RedisAddr, RedisDB: cfg.RedisDB, SecretsFile: secrets,
+				BroadcastConsumerID: name + "-" + uuid.NewString()[:8],
+			})
+			if err != nil {
+				return nil, err
+			}
+			in.daprArgs = []string{
+				"--app-id", app, "--app-port", strconv.Itoa(in.AppPort), "--app-protocol", "grpc",
+				"--dapr-grpc-port", strconv.Itoa(in.GRPCPort), "--dapr-http-port", strconv.Itoa(in.HTTPPort),
+				"--dapr-internal-grpc-port", strconv.Itoa(ports[3]), "--dapr-listen-addresses", "127.0.0.1",
+				"--enable-metrics=false", "--resources-path", resources,
+				"--config", filepath.Join(resources, "config.yaml"),
+				"--enable-app-health-check", "--app-health-probe-interval", "1", "--app-health-threshold", "2",
+				"--dapr-graceful-shutdown-seconds", "3", "--log-level", "warn",
+			}
+			in.env = append(os.Environ(),
+				"ADDR=127.0.0.1:"+strconv.Itoa(in.AppPort),
+				"DAPR_GRPC_PORT="+strconv.Itoa(in.GRPCPort),
+				"DAPR_HTTP_PORT="+strconv.Itoa(in.HTTPPort),
+				"LOG_FORMAT=json",
+				"FRONTEND_DIR="+filepath.Join(cfg.Root, "frontend", "dist"),
+			)
+			m.Instances[app] = append(m.Instances[app], in)
+		}
+	}
+	if rt := m.Instances[meshnames.Realtime]; len(rt) > 0 {
+		for _, in := range m.Instances[meshnames.Web] {
+			in.env = append(in.env, "REALTIME_URL=http://127.0.0.1:"+strconv.Itoa(rt[0].AppPort))
+		}
+	}
+	for _, app := range cfg.Apps {
+		for _, in := range m.Instances[app] {
+			if err := in.Start(); err != nil {
+				m.Stop()
+				return nil, err
+			}
+		}
+	}
+	for _, app := range cfg.Apps {
+		for _, in := range m.Instances[app] {
+			if err := in.WaitHealthy(ctx, 90*time.Second); err != nil {
+				m.Stop()
+				return nil, err
+			}
+		}
+	}
+	if web := m.Instances[meshnames.Web]; len(web) > 0 {
+		m.WebURL = "http://127.0.0.1:" + strconv.Itoa(web[0].AppPort)
+	}
+	return m, nil
+}
+
+// build compiles every app's binary into RunDir/bin.
+func (m *Mesh) build(ctx context.Context) error {
+	args := []string{"build", "-o", filepath.Join(m.cfg.RunDir, "bin") + string(filepath.Separator)}
+	for _, app := range m.cfg.Apps {
+		args = append(args, "./services/"+app)
+		m.bins[app] = filepath.Join(m.cfg.RunDir, "bin", app)
+	}
+	fmt.Fprintf(m.cfg.Log, "building %s\n", strings.Join(m.cfg.Apps, ", "))
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = m.cfg.Root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// Start starts the instance's sidecar and app (again, after Kill or Stop).
+func (in *Instance) Start() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.daprd.running() {
+		p, err := spawn(in.mesh.cfg.Daprd, in.daprArgs, nil, in.DaprLog)
+		if err != nil {
+			return fmt.Errorf("start daprd for %s: %w", in.App, err)
+		}
+		in.daprd = p
+	}
+	if !in.app.running() {
+		p, err := spawn(in.mesh.bins[in.App], nil, in.env, in.AppLog)
+		if err != nil {
+			return fmt.Errorf("start %s: %w", in.App, err)
+		}
+		in.app = p
+	}
+	fmt.Fprintf(in.mesh.cfg.Log, "started %s-%d on 127.0.0.1:%d (sidecar gRPC %d), log %s\n", in.App, in.Index, in.AppPort, in.GRPCPort, in.AppLog)
+	return nil
+}
+
+// spawn starts a process whose output goes to logPath (appended) and that dies with us.
+func spawn(bin string, args, env []string, logPath string) (*proc, error) {
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
+	return p, nil
+}
+
+// WaitHealthy waits until the sidecar reports healthy and the app serves gRPC health.
+func (in *Instance) WaitHealthy(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	health := grpchealth.NewClient(http.DefaultClient, "http://127.0.0.1:"+strconv.Itoa(in.AppPort))
+	daprHealth := "http://127.0.0.1:" + strconv.Itoa(in.HTTPPort) + "/v1.0/healthz"
+	for {
+		appOK := false
+		if res, err := health.Check(ctx, &grpchealth.CheckRequest{}); err == nil && res.Status == grpchealth.StatusServing {
+			appOK = true
+		}
+		daprOK := false
+		if req, err := http.NewRequestWithContext(ctx, http.MethodGet, daprHealth, nil); err == nil {
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+				daprOK = resp.StatusCode/100 == 2
+			}
+		}
+		if appOK && daprOK {
+			return nil
+		}
+		if exited := in.exited(); exited != "" {
+			return fmt.Errorf("%s-%d exited: %s (see %s and %s)", in.App, in.Index, exited, in.AppLog, in.DaprLog)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s-%d not healthy after %s (app %v, sidecar %v; see %s and %s)", in.App, in.Index, timeout, appOK, daprOK, in.AppLog, in.DaprLog)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (in *Instance) exited() string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for name, p := range map[string]*proc{"app": in.app, "daprd": in.daprd} {
+		if p != nil && !p.running() {
+			return name + " " + p.cmd.ProcessState.String()
+		}
+	}
+	return ""
+}
+
+// KillApp kills the app process with SIGKILL (no shutdown), leaving its sidecar up.
+func (in *Instance) KillApp() error { return in.signal(&in.app, syscall.SIGKILL) }
+
+// KillSidecar kills the sidecar with SIGKILL.
+func (in *Instance) KillSidecar() error { return in.signal(&in.daprd, syscall.SIGKILL) }
+
+func (in *Instance) signal(which **proc, sig syscall.Signal) error {
+	in.mu.Lock()
+	p := *which
+	in.mu.Unlock()
+	if !p.running() {
+		return errors.New("not running")
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	return p.wait(20 * time.Second)
+}
+
+// Stop stops the app (SIGTERM: it drains), then its sidecar.
+func (in *Instance) Stop() {
+	for _, which := range []**proc{&in.app, &in.daprd} {
+		in.mu.Lock()
+		p := *which
+		in.mu.Unlock()
+		if !p.running() {
+			continue
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		if p.wait(20*time.Second) != nil {
+			_ = p.cmd.Process.Kill()
+			_ = p.wait(5 * time.Second)
+		}
+	}
+}
+
+// Stop stops every instance, in the reverse of start order.
+func (m *Mesh) Stop() {
+	for i := len(m.cfg.Apps) - 1; i >= 0; i-- {
+		var wg sync.WaitGroup
+		for _, in := range m.Instances[m.cfg.Apps[i]] {
+			wg.Add(1)
+			go func() { defer wg.Done(); in.Stop() }()
+		}
+		wg.Wait()
+	}
+}
+
+type resourceValues struct {
+	RedisAddr           string
+	RedisDB             int
+	SecretsFile         string
+	BroadcastConsumerID string
+}
+
+// renderResources renders every YAML template of src into dst.
+func renderResources(src, dst string, v resourceValues) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	files, err := filepath.Glob(filepath.Join(src, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no Dapr resources in %s", src)
+	}
+	for _, f := range files {
+		t, err := template.New(filepath.Base(f)).Option("missingkey=error").ParseFiles(f)
+		if err != nil {
+			return fmt.Errorf("parse %s: %w", f, err)
+		}
+		out, err := os.Create(filepath.Join(dst, filepath.Base(f)))
+		if err != nil {
+			return err
+		}
+		err = t.Execute(out, v)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("render %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// writeSecrets writes the local secret store's file: the database URL and a token key
+// pair, kept across runs (so that sessions survive a restart of `make run`).
+func writeSecrets(runDir, databaseURL string) (string, error) {
+	path := filepath.Join(runDir, "secrets.json")
+	secrets := map[string]string{}
+	if b, err := os.ReadFile(path); err == nil {
+		_ = json.Unmarshal(b, &secrets)
+	}
+	if secrets[meshnames.SigningKeySecret] == "" {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return "", err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return "", err
+		}
+		pubDER, err := x509.MarshalPKIXPublicKey(priv.Public())
+		if err != nil {
+			return "", err
+		}
+		secrets[meshnames.SigningKeySecret] = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+		secrets[meshnames.VerifyKeySecret] = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	}
+	secrets[meshnames.DatabaseURLSecret] = databaseURL
+	b, err := json.MarshalIndent(secrets, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// freePorts returns n distinct free TCP ports on loopback.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// portOf returns the port of host:port, 0 for ":0" or a missing port.
+func portOf(addr string) (int, error) {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("address %q: %w", addr, err)
+	}
+	if p == "" {
+		return 0, nil
+	}
+	return strconv.Atoi(p)
+}

@@ -1,0 +1,287 @@
+package handler_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	"buf.build/go/protovalidate"
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1/auditv1connect"
+	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
+	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/pgschema"
+	"github.com/taskmesh/taskmesh/pkg/pgtest"
+	"github.com/taskmesh/taskmesh/services/audit/internal/handler"
+	"github.com/taskmesh/taskmesh/services/audit/internal/store"
+	auditsql "github.com/taskmesh/taskmesh/sql/audit"
+)
+
+// sharedDB is one migrated database for the package; tests isolate themselves by using
+// fresh user ids (every query is per user) and counting rows per user or event.
+var sharedDB string
+
+func TestMain(m *testing.M) {
+	ctx := context.Background()
+	url, drop, err := pgtest.Create(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := func() int {
+		defer drop() //nolint:errcheck // best effort at exit
+		if err := migrate(ctx, url); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		sharedDB = url
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func migrate(ctx context.Context, url string) error {
+	return pgschema.Migrate(ctx, url, store.Schema, auditsql.Migrations, "migrations")
+}
+
+// env is the audit service's real handlers on a real database: AuditService on an h2c
+// test server, and the task-events consumer called as daprapp calls it.
+type env struct {
+	t        testing.TB
+	pool     *pgxpool.Pool
+	store    *store.Store
+	consumer *handler.Consumer
+	issuer   *authn.Issuer // signs tokens the way the api does; the service only verifies
+	url      string
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgschema.Pool(ctx, sharedDB, store.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	st := store.New(pool)
+	srv := httptest.NewUnstartedServer(handler.NewMux(handler.Deps{Store: st, Verifier: issuer.Verifier, Log: zerolog.Nop()}))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &env{t: t, pool: pool, store: st, consumer: handler.NewConsumer(st), issuer: issuer, url: srv.URL}
+}
+
+// protocol is one wire protocol the handlers must serve.
+type protocol struct {
+	name string
+	opts []connect.ClientOption
+}
+
+// protocols are Connect (HTTP/1.1 JSON) and gRPC (h2c binary).
+var protocols = []protocol{
+	{name: "connect", opts: []connect.ClientOption{connect.WithProtoJSON()}},
+	{name: "grpc", opts: []connect.ClientOption{connect.WithGRPC()}},
+}
+
+func httpClient(p protocol) *http.Client {
+	if p.name != "grpc" {
+		return http.DefaultClient
+	}
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: tr}
+}
+
+// user is a signed-in user's AuditService client over one protocol.
+type user struct {
+	id    uuid.UUID
+	audit auditv1connect.AuditServiceClient
+}
+
+// newUser returns a fresh user with a valid access token.
+func (e *env) newUser(p protocol) *user {
+	e.t.Helper()
+	id := uuid.New()
+	token, _, err := e.issuer.Issue(id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &user{id: id, audit: e.clientWithToken(p, token)}
+}
+
+// as returns u's client over protocol p.
+func (e *env) as(u *user, p protocol) *user {
+	e.t.Helper()
+	token, _, err := e.issuer.Issue(u.id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &user{id: u.id, audit: e.clientWithToken(p, token)}
+}
+
+func (e *env) clientWithToken(p protocol, token string) auditv1connect.AuditServiceClient {
+	opts := append([]connect.ClientOption{}, p.opts...)
+	if token != "" {
+		opts = append(opts, connect.WithInterceptors(bearer(token)))
+	}
+	return auditv1connect.NewAuditServiceClient(httpClient(p), e.url, opts...)
+}
+
+// deliver hands ev to the consumer as Dapr would: protojson data in an event of topic
+// task-events.
+func (e *env) deliver(te *eventsv1.TaskEvent) error {
+	data, err := protojson.Marshal(te)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.deliverData(te.GetEventId(), data)
+}
+
+func (e *env) deliverData(id string, data []byte) error {
+	return e.consumer.HandleTaskEvent(context.Background(), daprapp.Event{
+		ID: id, PubSub: meshnames.PubSub, Topic: meshnames.TaskEvents, ContentType: "application/json", Data: data,
+	})
+}
+
+// mustDeliver delivers te and fails the test unless it is recorded.
+func (e *env) mustDeliver(te *eventsv1.TaskEvent) {
+	e.t.Helper()
+	if err := e.deliver(te); err != nil {
+		e.t.Fatalf("deliver %s: %v", te.GetEventId(), err)
+	}
+}
+
+// rows counts audit rows of userID or with eventID.
+func (e *env) rows(userID uuid.UUID, eventID string) int {
+	e.t.Helper()
+	var n int
+	if err := e.pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM audit_log WHERE user_id = $1 OR event_id::text = $2`, userID, eventID).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// base is a moment with whole microseconds, as PostgreSQL keeps them.
+var base = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
+
+// snapshot is a task with every kind of field set, timestamps to the nanosecond.
+func snapshot(taskID uuid.UUID, title string, version int64) *taskv1.Task {
+	return &taskv1.Task{
+		Id: taskID.String(), Title: title, Description: "with \"quotes\", ünïcode and 🎉",
+		Status: taskv1.TaskStatus_TASK_STATUS_PENDING, Priority: taskv1.Priority_PRIORITY_HIGH,
+		TagIds: []string{uuid.NewString(), uuid.NewString()},
+		Due:    &taskv1.Due{Kind: &taskv1.Due_At{At: timestamppb.New(base.Add(48*time.Hour + 123456789))}},
+		Reminders: []*taskv1.Reminder{
+			{Id: uuid.NewString(), When: &taskv1.Reminder_BeforeDue{BeforeDue: durationpb.New(time.Hour)}, RemindAt: timestamppb.New(base.Add(47 * time.Hour))},
+			{Id: uuid.NewString(), When: &taskv1.Reminder_At{At: timestamppb.New(base.Add(time.Hour))}},
+		},
+		Recurrence: &taskv1.RecurrenceRule{
+			Frequency: taskv1.Frequency_FREQUENCY_MONTHLY, Interval: 2,
+			MonthDay: &taskv1.RecurrenceRule_NthWeekday{NthWeekday: &taskv1.NthWeekday{N: -1, Weekday: taskv1.Weekday_WEEKDAY_FRIDAY}},
+			End:      &taskv1.RecurrenceRule_Count{Count: 12},
+		},
+		CreatedAt: timestamppb.New(base.Add(-time.Hour - 1)), UpdatedAt: timestamppb.New(base.Add(7)),
+		Version: version, ChangeSeq: version + 100, SeriesId: uuid.NewString(), OccurrenceIndex: 3,
+	}
+}
+
+// event is a TaskEvent of user about task at occurred; previous is set for every type but
+// CREATED.
+func event(userID, taskID uuid.UUID, typ eventsv1.TaskEventType, occurred time.Time, seq int64) *eventsv1.TaskEvent {
+	te := &eventsv1.TaskEvent{
+		EventId: uuid.Must(uuid.NewV7()).String(), Type: typ, UserId: userID.String(),
+		Task:       snapshot(taskID, fmt.Sprintf("after %d", seq), seq),
+		OccurredAt: timestamppb.New(occurred), ChangeSeq: seq,
+	}
+	if typ != eventsv1.TaskEventType_TASK_EVENT_TYPE_CREATED {
+		te.Previous = snapshot(taskID, fmt.Sprintf("before %d", seq), seq-1)
+	}
+	return te
+}
+
+// bearer sends an access token on every call.
+type bearer string
+
+func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		req.Header().Set("Authorization", "Bearer "+string(b))
+		return next(ctx, req)
+	}
+}
+
+func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
+}
+
+// wantCode fails the test unless err is a Connect error with code.
+func wantCode(t testing.TB, err error, code connect.Code) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got success; want %v", code)
+	}
+	if got := connect.CodeOf(err); got != code {
+		t.Fatalf("got %v (%v); want %v", got, err, code)
+	}
+}
+
+// violatedFields returns the field paths named by err's buf.validate.Violations detail.
+func violatedFields(t testing.TB, err error) []string {
+	t.Helper()
+	var cerr *connect.Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("not a Connect error: %v", err)
+	}
+	var out []string
+	for _, d := range cerr.Details() {
+		v, derr := d.Value()
+		if derr != nil {
+			t.Fatalf("decode error detail: %v", derr)
+		}
+		if vs, ok := v.(*validate.Violations); ok {
+			for _, one := range vs.GetViolations() {
+				out = append(out, protovalidate.FieldPathString(one.GetField()))
+			}
+		}
+	}
+	return out
+}
+
+// wantInvalid fails the test unless err is InvalidArgument naming field.
+func wantInvalid(t testing.TB, err error, field string) {
+	t.Helper()
+	wantCode(t, err, connect.CodeInvalidArgument)
+	fields := violatedFields(t, err)
+	for _, f := range fields {
+		if f == field {
+			return
+		}
+	}
+	t.Fatalf("InvalidArgument names %v; want %q (%v)", fields, field, err)
+}
