@@ -113,6 +113,12 @@ type Mesh struct {
 	WebURL string
 }
 
+// DatabaseURL is the database the mesh's services use.
+func (m *Mesh) DatabaseURL() string { return m.cfg.DatabaseURL }
+
+// URL is the base URL of an instance's app port (reachable directly, bypassing Dapr).
+func (in *Instance) URL() string { return "http://127.0.0.1:" + strconv.Itoa(in.AppPort) }
+
 // Start builds the services, renders the resources and secrets, starts every instance
 // and waits until all are healthy. On error, whatever was started is stopped.
 func Start(ctx context.Context, cfg Config) (*Mesh, error) {

@@ -132,7 +132,8 @@ type Ready struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The authenticated user.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	// The user's latest change sequence number when the socket opened.
+	// The user's latest change sequence number when the socket opened; 0 when the server
+	// cannot tell (then SyncRequired follows).
 	ChangeSeq     int64 `protobuf:"varint,2,opt,name=change_seq,json=changeSeq,proto3" json:"change_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -182,12 +183,14 @@ func (x *Ready) GetChangeSeq() int64 {
 	return 0
 }
 
-// SyncRequired says the client missed changes while it was away.
+// SyncRequired says the client missed changes while it was away, or that the server
+// cannot tell. When since_change_seq is above latest_change_seq (a restored database),
+// the client should reload fully.
 type SyncRequired struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The since the client sent.
 	SinceChangeSeq int64 `protobuf:"varint,1,opt,name=since_change_seq,json=sinceChangeSeq,proto3" json:"since_change_seq,omitempty"`
-	// The user's latest change sequence number.
+	// The user's latest change sequence number; 0 when unknown.
 	LatestChangeSeq int64 `protobuf:"varint,2,opt,name=latest_change_seq,json=latestChangeSeq,proto3" json:"latest_change_seq,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache

@@ -31,6 +31,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
+	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshclient"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
@@ -71,8 +72,9 @@ func New(cfg Config) (http.Handler, error) {
 	services := make([]*vanguard.Service, 0, len(Routes))
 	names := make([]string, 0, len(Routes))
 	for name, app := range Routes {
+		// gRPC with binary protobuf: Dapr's gRPC proxy does not carry other codecs.
 		services = append(services, vanguard.NewService(name, withTarget(app, forward),
-			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC)))
+			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC), vanguard.WithTargetCodecs(vanguard.CodecProto)))
 		names = append(names, name)
 	}
 	transcoder, err := vanguard.NewTranscoder(services)
@@ -91,6 +93,8 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker()))
 	mux.Handle("/ws", webSocketProxy(rt, cfg.Log))
+	// Dapr's app health checks (the gateway has no topics or bindings).
+	daprapp.New(cfg.Log, nil, nil).Mount(mux)
 	mux.Handle("/", frontend(cfg.FrontendDir))
 	return accessLog(requestID(mux), cfg.Log), nil
 }
@@ -132,11 +136,13 @@ func sidecarProxy(addr string, log zerolog.Logger) http.Handler {
 	}
 }
 
-// webSocketProxy forwards /ws (with its Upgrade) to realtime.
+// webSocketProxy forwards /ws (with its Upgrade) to realtime, keeping the browser's Host
+// so that realtime's origin check compares the page's origin with the gateway's host.
 func webSocketProxy(target *url.URL, log zerolog.Logger) http.Handler {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
+			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -157,6 +163,12 @@ func frontend(dir string) http.Handler {
 	}
 	files := http.FileServerFS(root)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Only pages are served here; any other request (an RPC to a service that is not
+		// public, say) is not found, which RPC clients read as Unimplemented.
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.NotFound(w, r)
+			return
+		}
 		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
 		if name == "" || name == "." {
 			serveIndex(w, r, root)

@@ -74,7 +74,8 @@ export type Ready = Message<"taskmesh.realtime.v1.Ready"> & {
   userId: string;
 
   /**
-   * The user's latest change sequence number when the socket opened.
+   * The user's latest change sequence number when the socket opened; 0 when the server
+   * cannot tell (then SyncRequired follows).
    *
    * @generated from field: int64 change_seq = 2;
    */
@@ -89,7 +90,9 @@ export const ReadySchema: GenMessage<Ready> = /*@__PURE__*/
   messageDesc(file_taskmesh_realtime_v1_realtime, 1);
 
 /**
- * SyncRequired says the client missed changes while it was away.
+ * SyncRequired says the client missed changes while it was away, or that the server
+ * cannot tell. When since_change_seq is above latest_change_seq (a restored database),
+ * the client should reload fully.
  *
  * @generated from message taskmesh.realtime.v1.SyncRequired
  */
@@ -102,7 +105,7 @@ export type SyncRequired = Message<"taskmesh.realtime.v1.SyncRequired"> & {
   sinceChangeSeq: bigint;
 
   /**
-   * The user's latest change sequence number.
+   * The user's latest change sequence number; 0 when unknown.
    *
    * @generated from field: int64 latest_change_seq = 2;
    */

@@ -1,0 +1,180 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	dapr "github.com/dapr/go-sdk/client"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
+	internalv1 "github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1"
+	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
+	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
+	"github.com/taskmesh/taskmesh/pkg/devmesh"
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/meshtest"
+)
+
+// TestMesh starts the mesh once and runs the scenarios against it; the one that kills
+// the api runs last.
+func TestMesh(t *testing.T) {
+	m := meshtest.Start(t, meshtest.Replicas(meshnames.Realtime, 2))
+
+	t.Run("a task created through the gateway reaches the audit log within 2s", func(t *testing.T) {
+		for _, grpc := range []bool{false, true} {
+			u := signUp(t, m.WebURL, grpc)
+			ctx := context.Background()
+			created, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "audited"}}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := created.Msg.GetTask().GetId()
+			took := eventually(t, 2*time.Second, "the creation in the audit log", func() bool { return len(u.auditEntries(t, id)) == 1 })
+			t.Logf("grpc=%v: audit entry visible after %s", grpc, took)
+			_, err = u.tasks.UpdateTask(ctx, connect.NewRequest(&taskv1.UpdateTaskRequest{
+				Task: &taskv1.Task{Id: id, Title: "audited twice"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}, ExpectedVersion: 1,
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, 2*time.Second, "the update in the audit log", func() bool { return len(u.auditEntries(t, id)) == 2 })
+			entries := u.auditEntries(t, id)
+			if entries[0].GetType() != eventsv1.TaskEventType_TASK_EVENT_TYPE_UPDATED ||
+				entries[0].GetBefore().GetTitle() != "audited" || entries[0].GetAfter().GetTitle() != "audited twice" {
+				t.Fatalf("newest entry = %v; want the update with before/after titles", entries[0])
+			}
+			// Another user sees none of it.
+			other := signUp(t, m.WebURL, grpc)
+			if n := len(other.auditEntries(t, id)); n != 0 {
+				t.Fatalf("another user sees %d audit entries of this task", n)
+			}
+		}
+	})
+
+	t.Run("TaskInternalService is not reachable through the gateway", func(t *testing.T) {
+		u := signUp(t, m.WebURL, false)
+		for name, opts := range map[string][]connect.ClientOption{"connect": nil, "grpc": {connect.WithGRPC()}} {
+			hc := http.DefaultClient
+			if name == "grpc" {
+				hc = h2c
+			}
+			c := internalv1connect.NewTaskInternalServiceClient(hc, m.WebURL, append(opts, connect.WithInterceptors(bearer(u.token)))...)
+			_, err := c.GetChangeSeq(context.Background(), connect.NewRequest(&internalv1.GetChangeSeqRequest{UserId: u.id}))
+			if code := connect.CodeOf(err); code != connect.CodeUnimplemented && code != connect.CodeNotFound {
+				t.Fatalf("%s: TaskInternalService through the gateway = %v; want it refused (Unimplemented or NotFound)", name, err)
+			}
+		}
+	})
+
+	t.Run("an event delivered twice leaves one audit row", func(t *testing.T) {
+		u := signUp(t, m.WebURL, false)
+		ctx := context.Background()
+		created, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "deliver me twice"}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := created.Msg.GetTask().GetId()
+		eventually(t, 5*time.Second, "the creation in the audit log", func() bool { return len(u.auditEntries(t, id)) == 1 })
+
+		// Publish the very same TaskEvent again, by hand, through a sidecar.
+		eventID, payload := outboxEvent(t, m, id, meshnames.TaskEvents)
+		sidecar := m.Instances[meshnames.API][0]
+		pub, err := dapr.NewClientWithAddress("127.0.0.1:" + strconv.Itoa(sidecar.GRPCPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pub.Close()
+		if err := pub.PublishEvent(ctx, meshnames.PubSub, meshnames.TaskEvents, payload,
+			dapr.PublishEventWithContentType("application/json"),
+			dapr.PublishEventWithMetadata(map[string]string{"cloudevent.id": eventID})); err != nil {
+			t.Fatal(err)
+		}
+		// A later change of the same task is recorded after the duplicate was consumed.
+		if _, err := u.tasks.CompleteTask(ctx, connect.NewRequest(&taskv1.CompleteTaskRequest{Id: id})); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 5*time.Second, "the completion in the audit log", func() bool { return len(u.auditEntries(t, id)) >= 2 })
+		time.Sleep(time.Second)
+		if entries := u.auditEntries(t, id); len(entries) != 2 {
+			t.Fatalf("got %d audit entries; want 2 (created once, completed once)", len(entries))
+		}
+	})
+
+	// Last: it kills the api.
+	t.Run("api killed after commit and before publish delivers the event once after restart", func(t *testing.T) {
+		u := signUp(t, m.WebURL, false)
+		ctx := context.Background()
+		api := m.Instances[meshnames.API][0]
+		// With its sidecar gone, the api commits but cannot publish.
+		if err := api.KillSidecar(); err != nil {
+			t.Fatal(err)
+		}
+		direct := taskv1connect.NewTaskServiceClient(http.DefaultClient, api.URL(), connect.WithInterceptors(bearer(u.token)))
+		created, err := direct.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "survives a crash"}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := created.Msg.GetTask().GetId()
+		if n := unpublished(t, m); n != 2 {
+			t.Fatalf("%d unpublished outbox rows; want the change's 2 waiting", n)
+		}
+		if err := api.KillApp(); err != nil { // SIGKILL: no shutdown at all
+			t.Fatal(err)
+		}
+		if err := api.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := api.WaitHealthy(ctx, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "the event in the audit log after the restart", func() bool { return len(u.auditEntries(t, id)) == 1 })
+		time.Sleep(time.Second)
+		if entries := u.auditEntries(t, id); len(entries) != 1 || entries[0].GetType() != eventsv1.TaskEventType_TASK_EVENT_TYPE_CREATED {
+			t.Fatalf("audit entries after the restart = %v; want exactly the creation", entries)
+		}
+		if n := unpublished(t, m); n != 0 {
+			t.Fatalf("%d outbox rows still unpublished after the restart", n)
+		}
+	})
+}
+
+// outboxEvent returns the id and payload of a task's creation event in the api outbox.
+func outboxEvent(t testing.TB, m *devmesh.Mesh, taskID, topic string) (string, []byte) {
+	t.Helper()
+	conn := dbConn(t, m)
+	var id string
+	var payload []byte
+	err := conn.QueryRow(context.Background(), `SELECT id::text, payload::text::bytea FROM api.outbox
+		WHERE topic = $1 AND payload->'task'->>'id' = $2 ORDER BY seq LIMIT 1`, topic, taskID).Scan(&id, &payload)
+	if err != nil {
+		t.Fatalf("find the outbox event of %s: %v", taskID, err)
+	}
+	return id, payload
+}
+
+// unpublished counts the api outbox rows not yet published.
+func unpublished(t testing.TB, m *devmesh.Mesh) int {
+	t.Helper()
+	var n int
+	if err := dbConn(t, m).QueryRow(context.Background(), `SELECT count(*) FROM api.outbox WHERE published_at IS NULL`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func dbConn(t testing.TB, m *devmesh.Mesh) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), m.DatabaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
