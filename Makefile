@@ -59,7 +59,7 @@ check: tools ## Lint and check: buf lint/format/breaking, protovalidate copy, ge
 test: tools ## The whole suite: make check, then go test ./... (starts PostgreSQL and Redis if stopped)
 	@scripts/test.sh
 
-run: tools ## Run Taskmesh locally on http://localhost:8080 (today: the api service)
+run: tools ## Run the whole mesh locally (every service with its daprd sidecar) on http://localhost:8080
 	@scripts/run.sh
 
 vendor-protovalidate: ## Refresh third_party/protovalidate from the Go module cache

@@ -15,11 +15,19 @@ scripts/ensure-services.sh --postgres "$TASKMESH_TEST_DATABASE_URL" --redis "$RE
 check=0
 scripts/check.sh || check=$?
 
+# The end-to-end tests run the real mesh: daprd at the pinned version, built once per
+# machine (about 10 minutes cold on 2 cores, seconds after that).
+echo
+echo "==> daprd"
+DAPRD="$(scripts/install-daprd.sh)" || exit 1
+export DAPRD
+echo "$DAPRD"
+
 echo
 echo "==> go test ./..."
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-go test -count=1 -p 2 ./... 2>&1 | tee "$log"
+go test -count=1 -p 2 -timeout 20m ./... 2>&1 | tee "$log"
 tests="${PIPESTATUS[0]}"
 
 # The summary: each package that has tests (ok or FAIL), each failed test, then counts.
