@@ -2,7 +2,7 @@
 // stops everything it started and nothing else. `make run` calls it after making sure
 // PostgreSQL, Redis and daprd are there.
 //
-//	go run ./cmd/taskmesh-dev [-web 127.0.0.1:8080] [-apps api,audit,realtime,web]
+//	go run ./cmd/taskmesh-dev [-web 127.0.0.1:8080] [-apps api,audit,realtime,web] [-run-dir .run]
 //
 // Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/taskmesh),
 // REDIS_ADDR (default 127.0.0.1:6379), DAPRD (the daprd binary; default: built or reused
@@ -37,13 +37,17 @@ func main() {
 func run() error {
 	web := flag.String("web", "127.0.0.1:8080", "address of the web gateway")
 	apps := flag.String("apps", strings.Join(devmesh.Apps, ","), "apps to run")
+	runDirFlag := flag.String("run-dir", ".run", "directory for binaries, resources, secrets and logs (one mesh per directory)")
 	flag.Parse()
 
 	root, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	runDir := filepath.Join(root, ".run")
+	runDir, err := filepath.Abs(*runDirFlag)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return err
 	}

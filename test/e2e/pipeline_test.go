@@ -58,6 +58,75 @@ func TestMesh(t *testing.T) {
 		}
 	})
 
+	t.Run("an update reaches the user's two sockets and none of another user's", func(t *testing.T) {
+		a, b := signUp(t, m.WebURL, false), signUp(t, m.WebURL, false)
+		a1, _ := dialSocket(t, m.WebURL, a, 0)
+		a2, _ := dialSocket(t, m.WebURL, a, 0)
+		b1, _ := dialSocket(t, m.WebURL, b, 0)
+		created, err := a.tasks.CreateTask(context.Background(), connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "live"}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range []*socket{a1, a2} {
+			up := s.nextUpdate(2 * time.Second).GetUpdate()
+			if up.GetTask().GetId() != created.Msg.GetTask().GetId() || up.GetChangeSeq() != created.Msg.GetTask().GetChangeSeq() ||
+				up.GetKind() != eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_TASK_UPSERTED {
+				t.Fatalf("socket %d got %v; want the created task with its change_seq", i+1, up)
+			}
+		}
+		b1.silent(500 * time.Millisecond)
+	})
+
+	t.Run("every realtime replica receives every update", func(t *testing.T) {
+		u := signUp(t, m.WebURL, false)
+		var sockets []*socket
+		for _, rt := range m.Instances[meshnames.Realtime] {
+			s, _ := dialSocket(t, rt.URL(), u, 0)
+			sockets = append(sockets, s)
+		}
+		if len(sockets) < 2 {
+			t.Fatalf("%d realtime replicas; the test needs 2", len(sockets))
+		}
+		created, err := u.tasks.CreateTask(context.Background(), connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "fan out"}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range sockets {
+			if got := s.nextUpdate(2 * time.Second).GetUpdate().GetTask().GetId(); got != created.Msg.GetTask().GetId() {
+				t.Fatalf("replica %d delivered %s", i, got)
+			}
+		}
+	})
+
+	t.Run("a reconnecting socket that missed changes is told to sync", func(t *testing.T) {
+		u := signUp(t, m.WebURL, false)
+		ctx := context.Background()
+		var last int64
+		for _, title := range []string{"one", "two"} {
+			r, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: title}}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = r.Msg.GetTask().GetChangeSeq()
+		}
+		s, ready := dialSocket(t, m.WebURL, u, 1)
+		if ready.GetChangeSeq() != last {
+			t.Fatalf("Ready.change_seq = %d; want %d", ready.GetChangeSeq(), last)
+		}
+		f, err := s.next(2 * time.Second)
+		if err != nil || f.GetSyncRequired().GetSinceChangeSeq() != 1 || f.GetSyncRequired().GetLatestChangeSeq() != last {
+			t.Fatalf("frame after Ready = %v, %v; want SyncRequired{1, %d}", f, err, last)
+		}
+		// Up to date: no SyncRequired; the next frame is the next live update.
+		s2, _ := dialSocket(t, m.WebURL, u, last)
+		if _, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "three"}})); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := s2.next(2 * time.Second); err != nil || f.GetUpdate().GetChangeSeq() != last+1 {
+			t.Fatalf("an up-to-date socket got %v, %v; want the update %d directly", f, err, last+1)
+		}
+	})
+
 	t.Run("TaskInternalService is not reachable through the gateway", func(t *testing.T) {
 		u := signUp(t, m.WebURL, false)
 		for name, opts := range map[string][]connect.ClientOption{"connect": nil, "grpc": {connect.WithGRPC()}} {
