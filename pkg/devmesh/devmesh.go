@@ -218,6 +218,29 @@ func Start(ctx context.Context, cfg Config) (*Mesh, error) {
 	return m, nil
 }
 
+// Render writes the secrets file and each app's first instance's resources
+// (RunDir/dapr/<app>-0), without starting anything: what dapr.yaml (the Dapr CLI's
+// multi-app run file) points at.
+func Render(cfg Config) error {
+	if len(cfg.Apps) == 0 {
+		cfg.Apps = Apps
+	}
+	secrets, err := writeSecrets(cfg.RunDir, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	for _, app := range cfg.Apps {
+		name := app + "-0"
+		err := renderResources(filepath.Join(cfg.Root, "deploy", "dapr", "local"), filepath.Join(cfg.RunDir, "dapr", name), resourceValues{
+			RedisAddr: cfg.RedisAddr, RedisDB: cfg.RedisDB, SecretsFile: secrets, BroadcastConsumerID: name + "-" + uuid.NewString()[:8],
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // build compiles every app's binary into RunDir/bin.
 func (m *Mesh) build(ctx context.Context) error {
 	args := []string{"build", "-o", filepath.Join(m.cfg.RunDir, "bin") + string(filepath.Separator)}
