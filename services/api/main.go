@@ -126,6 +126,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if sc != nil {
 		app := daprapp.New(log, sc.Client, pool.Ping)
 		defer app.Stop()
+		// The reminder-cron binding fires on every replica; SweepReminders is safe to run
+		// concurrently and catches up on whatever came due while nothing ran.
+		app.HandleBinding(meshnames.ReminderCron, func(ctx context.Context, _ []byte, _ map[string]string) error {
+			_, err := st.SweepReminders(ctx, time.Now())
+			return err
+		})
 		app.Mount(mux)
 		relay := outbox.NewRelay(pool, sc.Client, outbox.Config{Schema: store.Schema, PubSub: meshnames.PubSub}, log)
 		go func() { defer close(relayDone); _ = relay.Run(relayCtx) }()

@@ -361,6 +361,31 @@ func (q *Queries) TaskListByIDs(ctx context.Context, arg TaskListByIDsParams) ([
 	return items, nil
 }
 
+const taskSeriesFirst = `-- name: TaskSeriesFirst :one
+SELECT k.due_at, k.due_date, u.time_zone
+FROM tasks k JOIN users u ON u.id = k.user_id
+WHERE k.user_id = $1 AND k.series_id = $2 AND k.occurrence_index = 1
+`
+
+type TaskSeriesFirstParams struct {
+	UserID   uuid.UUID  `db:"user_id"`
+	SeriesID *uuid.UUID `db:"series_id"`
+}
+
+type TaskSeriesFirstRow struct {
+	DueAt    *time.Time  `db:"due_at"`
+	DueDate  pgtype.Date `db:"due_date"`
+	TimeZone string      `db:"time_zone"`
+}
+
+// The first occurrence of a user's series, and the user's time zone.
+func (q *Queries) TaskSeriesFirst(ctx context.Context, arg TaskSeriesFirstParams) (TaskSeriesFirstRow, error) {
+	row := q.db.QueryRow(ctx, taskSeriesFirst, arg.UserID, arg.SeriesID)
+	var i TaskSeriesFirstRow
+	err := row.Scan(&i.DueAt, &i.DueDate, &i.TimeZone)
+	return i, err
+}
+
 const taskSetDeadlines = `-- name: TaskSetDeadlines :exec
 UPDATE tasks k SET due_at = v.due_at
 FROM (SELECT unnest($2::uuid[]) AS id, unnest($3::timestamptz[]) AS due_at) v

@@ -92,3 +92,9 @@ UPDATE reminders r SET remind_at = v.anchor - make_interval(secs => r.before_due
 FROM (SELECT unnest(@task_ids::uuid[]) AS task_id, unnest(@anchors::timestamptz[]) AS anchor) v
 WHERE r.task_id = v.task_id AND r.user_id = @user_id
   AND r.before_due_seconds IS NOT NULL AND r.fired_at IS NULL;
+
+-- name: TaskSeriesFirst :one
+-- The first occurrence of a user's series, and the user's time zone.
+SELECT k.due_at, k.due_date, u.time_zone
+FROM tasks k JOIN users u ON u.id = k.user_id
+WHERE k.user_id = @user_id AND k.series_id = @series_id AND k.occurrence_index = 1;

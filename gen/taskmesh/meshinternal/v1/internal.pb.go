@@ -355,6 +355,116 @@ func (x *GetChangeSeqResponse) GetChangeSeq() int64 {
 	return 0
 }
 
+// GetSeriesRequest names a user's recurring series.
+type GetSeriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The owner.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The series.
+	SeriesId      string `protobuf:"bytes,2,opt,name=series_id,json=seriesId,proto3" json:"series_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSeriesRequest) Reset() {
+	*x = GetSeriesRequest{}
+	mi := &file_taskmesh_internal_v1_internal_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSeriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSeriesRequest) ProtoMessage() {}
+
+func (x *GetSeriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_taskmesh_internal_v1_internal_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSeriesRequest.ProtoReflect.Descriptor instead.
+func (*GetSeriesRequest) Descriptor() ([]byte, []int) {
+	return file_taskmesh_internal_v1_internal_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetSeriesRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *GetSeriesRequest) GetSeriesId() string {
+	if x != nil {
+		return x.SeriesId
+	}
+	return ""
+}
+
+// GetSeriesResponse describes a series.
+type GetSeriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The owner's IANA time zone, in which the rule is evaluated.
+	TimeZone string `protobuf:"bytes,1,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// The due of the series' first occurrence (the rule's start).
+	FirstDue      *v1.Due `protobuf:"bytes,2,opt,name=first_due,json=firstDue,proto3" json:"first_due,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSeriesResponse) Reset() {
+	*x = GetSeriesResponse{}
+	mi := &file_taskmesh_internal_v1_internal_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSeriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSeriesResponse) ProtoMessage() {}
+
+func (x *GetSeriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_taskmesh_internal_v1_internal_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSeriesResponse.ProtoReflect.Descriptor instead.
+func (*GetSeriesResponse) Descriptor() ([]byte, []int) {
+	return file_taskmesh_internal_v1_internal_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetSeriesResponse) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *GetSeriesResponse) GetFirstDue() *v1.Due {
+	if x != nil {
+		return x.FirstDue
+	}
+	return nil
+}
+
 var File_taskmesh_internal_v1_internal_proto protoreflect.FileDescriptor
 
 const file_taskmesh_internal_v1_internal_proto_rawDesc = "" +
@@ -378,10 +488,17 @@ const file_taskmesh_internal_v1_internal_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06userId\"5\n" +
 	"\x14GetChangeSeqResponse\x12\x1d\n" +
 	"\n" +
-	"change_seq\x18\x01 \x01(\x03R\tchangeSeq2\xe3\x02\n" +
+	"change_seq\x18\x01 \x01(\x03R\tchangeSeq\"\\\n" +
+	"\x10GetSeriesRequest\x12!\n" +
+	"\auser_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06userId\x12%\n" +
+	"\tseries_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\bseriesId\"d\n" +
+	"\x11GetSeriesResponse\x12\x1b\n" +
+	"\ttime_zone\x18\x01 \x01(\tR\btimeZone\x122\n" +
+	"\tfirst_due\x18\x02 \x01(\v2\x15.taskmesh.task.v1.DueR\bfirstDue2\xc6\x03\n" +
 	"\x13TaskInternalService\x12n\n" +
 	"\x0fSpawnOccurrence\x12,.taskmesh.internal.v1.SpawnOccurrenceRequest\x1a-.taskmesh.internal.v1.SpawnOccurrenceResponse\x12p\n" +
-	"\x0eGetTaskForUser\x12+.taskmesh.internal.v1.GetTaskForUserRequest\x1a,.taskmesh.internal.v1.GetTaskForUserResponse\"\x03\x90\x02\x01\x12j\n" +
+	"\x0eGetTaskForUser\x12+.taskmesh.internal.v1.GetTaskForUserRequest\x1a,.taskmesh.internal.v1.GetTaskForUserResponse\"\x03\x90\x02\x01\x12a\n" +
+	"\tGetSeries\x12&.taskmesh.internal.v1.GetSeriesRequest\x1a'.taskmesh.internal.v1.GetSeriesResponse\"\x03\x90\x02\x01\x12j\n" +
 	"\fGetChangeSeq\x12).taskmesh.internal.v1.GetChangeSeqRequest\x1a*.taskmesh.internal.v1.GetChangeSeqResponse\"\x03\x90\x02\x01B\xe1\x01\n" +
 	"\x18com.taskmesh.internal.v1B\rInternalProtoP\x01ZDgithub.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1;internalv1\xa2\x02\x03TIX\xaa\x02\x14Taskmesh.Internal.V1\xca\x02\x14Taskmesh\\Internal\\V1\xe2\x02 Taskmesh\\Internal\\V1\\GPBMetadata\xea\x02\x16Taskmesh::Internal::V1b\x06proto3"
 
@@ -397,7 +514,7 @@ func file_taskmesh_internal_v1_internal_proto_rawDescGZIP() []byte {
 	return file_taskmesh_internal_v1_internal_proto_rawDescData
 }
 
-var file_taskmesh_internal_v1_internal_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_taskmesh_internal_v1_internal_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_taskmesh_internal_v1_internal_proto_goTypes = []any{
 	(*SpawnOccurrenceRequest)(nil),  // 0: taskmesh.internal.v1.SpawnOccurrenceRequest
 	(*SpawnOccurrenceResponse)(nil), // 1: taskmesh.internal.v1.SpawnOccurrenceResponse
@@ -405,24 +522,29 @@ var file_taskmesh_internal_v1_internal_proto_goTypes = []any{
 	(*GetTaskForUserResponse)(nil),  // 3: taskmesh.internal.v1.GetTaskForUserResponse
 	(*GetChangeSeqRequest)(nil),     // 4: taskmesh.internal.v1.GetChangeSeqRequest
 	(*GetChangeSeqResponse)(nil),    // 5: taskmesh.internal.v1.GetChangeSeqResponse
-	(*v1.Due)(nil),                  // 6: taskmesh.task.v1.Due
-	(*v1.Task)(nil),                 // 7: taskmesh.task.v1.Task
+	(*GetSeriesRequest)(nil),        // 6: taskmesh.internal.v1.GetSeriesRequest
+	(*GetSeriesResponse)(nil),       // 7: taskmesh.internal.v1.GetSeriesResponse
+	(*v1.Due)(nil),                  // 8: taskmesh.task.v1.Due
+	(*v1.Task)(nil),                 // 9: taskmesh.task.v1.Task
 }
 var file_taskmesh_internal_v1_internal_proto_depIdxs = []int32{
-	6, // 0: taskmesh.internal.v1.SpawnOccurrenceRequest.due:type_name -> taskmesh.task.v1.Due
-	7, // 1: taskmesh.internal.v1.SpawnOccurrenceResponse.task:type_name -> taskmesh.task.v1.Task
-	7, // 2: taskmesh.internal.v1.GetTaskForUserResponse.task:type_name -> taskmesh.task.v1.Task
-	0, // 3: taskmesh.internal.v1.TaskInternalService.SpawnOccurrence:input_type -> taskmesh.internal.v1.SpawnOccurrenceRequest
-	2, // 4: taskmesh.internal.v1.TaskInternalService.GetTaskForUser:input_type -> taskmesh.internal.v1.GetTaskForUserRequest
-	4, // 5: taskmesh.internal.v1.TaskInternalService.GetChangeSeq:input_type -> taskmesh.internal.v1.GetChangeSeqRequest
-	1, // 6: taskmesh.internal.v1.TaskInternalService.SpawnOccurrence:output_type -> taskmesh.internal.v1.SpawnOccurrenceResponse
-	3, // 7: taskmesh.internal.v1.TaskInternalService.GetTaskForUser:output_type -> taskmesh.internal.v1.GetTaskForUserResponse
-	5, // 8: taskmesh.internal.v1.TaskInternalService.GetChangeSeq:output_type -> taskmesh.internal.v1.GetChangeSeqResponse
-	6, // [6:9] is the sub-list for method output_type
-	3, // [3:6] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	8, // 0: taskmesh.internal.v1.SpawnOccurrenceRequest.due:type_name -> taskmesh.task.v1.Due
+	9, // 1: taskmesh.internal.v1.SpawnOccurrenceResponse.task:type_name -> taskmesh.task.v1.Task
+	9, // 2: taskmesh.internal.v1.GetTaskForUserResponse.task:type_name -> taskmesh.task.v1.Task
+	8, // 3: taskmesh.internal.v1.GetSeriesResponse.first_due:type_name -> taskmesh.task.v1.Due
+	0, // 4: taskmesh.internal.v1.TaskInternalService.SpawnOccurrence:input_type -> taskmesh.internal.v1.SpawnOccurrenceRequest
+	2, // 5: taskmesh.internal.v1.TaskInternalService.GetTaskForUser:input_type -> taskmesh.internal.v1.GetTaskForUserRequest
+	6, // 6: taskmesh.internal.v1.TaskInternalService.GetSeries:input_type -> taskmesh.internal.v1.GetSeriesRequest
+	4, // 7: taskmesh.internal.v1.TaskInternalService.GetChangeSeq:input_type -> taskmesh.internal.v1.GetChangeSeqRequest
+	1, // 8: taskmesh.internal.v1.TaskInternalService.SpawnOccurrence:output_type -> taskmesh.internal.v1.SpawnOccurrenceResponse
+	3, // 9: taskmesh.internal.v1.TaskInternalService.GetTaskForUser:output_type -> taskmesh.internal.v1.GetTaskForUserResponse
+	7, // 10: taskmesh.internal.v1.TaskInternalService.GetSeries:output_type -> taskmesh.internal.v1.GetSeriesResponse
+	5, // 11: taskmesh.internal.v1.TaskInternalService.GetChangeSeq:output_type -> taskmesh.internal.v1.GetChangeSeqResponse
+	8, // [8:12] is the sub-list for method output_type
+	4, // [4:8] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_taskmesh_internal_v1_internal_proto_init() }
@@ -436,7 +558,7 @@ func file_taskmesh_internal_v1_internal_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_taskmesh_internal_v1_internal_proto_rawDesc), len(file_taskmesh_internal_v1_internal_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

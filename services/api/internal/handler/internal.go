@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"errors"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -26,8 +25,42 @@ var _ internalv1connect.TaskInternalServiceHandler = (*InternalServer)(nil)
 func NewInternalServer(st *store.Store) *InternalServer { return &InternalServer{store: st} }
 
 // SpawnOccurrence implements TaskInternalService.SpawnOccurrence.
-func (s *InternalServer) SpawnOccurrence(context.Context, *connect.Request[internalv1.SpawnOccurrenceRequest]) (*connect.Response[internalv1.SpawnOccurrenceResponse], error) {
-	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("recurring tasks are not available yet"))
+func (s *InternalServer) SpawnOccurrence(ctx context.Context, req *connect.Request[internalv1.SpawnOccurrenceRequest]) (*connect.Response[internalv1.SpawnOccurrenceResponse], error) {
+	m := req.Msg
+	userID, err := parseID("user_id", m.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	sourceID, err := parseID("source_task_id", m.GetSourceTaskId())
+	if err != nil {
+		return nil, err
+	}
+	seriesID, err := parseID("series_id", m.GetSeriesId())
+	if err != nil {
+		return nil, err
+	}
+	task, created, err := s.store.SpawnOccurrence(ctx, userID, sourceID, seriesID, m.GetOccurrenceIndex(), m.GetDue())
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&internalv1.SpawnOccurrenceResponse{Task: task, Created: created}), nil
+}
+
+// GetSeries implements TaskInternalService.GetSeries.
+func (s *InternalServer) GetSeries(ctx context.Context, req *connect.Request[internalv1.GetSeriesRequest]) (*connect.Response[internalv1.GetSeriesResponse], error) {
+	userID, err := parseID("user_id", req.Msg.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	seriesID, err := parseID("series_id", req.Msg.GetSeriesId())
+	if err != nil {
+		return nil, err
+	}
+	series, err := s.store.Series(ctx, userID, seriesID)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&internalv1.GetSeriesResponse{TimeZone: series.TimeZone, FirstDue: series.FirstDue}), nil
 }
 
 // GetTaskForUser implements TaskInternalService.GetTaskForUser.

@@ -19,8 +19,9 @@ import (
 type outboxRow struct {
 	id     uuid.UUID
 	topic  string
-	task   *eventsv1.TaskEvent
-	update *eventsv1.TaskUpdateEvent
+	task     *eventsv1.TaskEvent
+	update   *eventsv1.TaskUpdateEvent
+	reminder *eventsv1.ReminderEvent
 }
 
 // outbox returns the outbox rows after seq `after`, in order, decoded.
@@ -46,6 +47,9 @@ func (e *env) outbox(after int) []outboxRow {
 		case meshnames.TaskUpdates:
 			r.update = &eventsv1.TaskUpdateEvent{}
 			msg = r.update
+		case meshnames.Reminders:
+			r.reminder = &eventsv1.ReminderEvent{}
+			msg = r.reminder
 		default:
 			e.t.Fatalf("unexpected topic %q", r.topic)
 		}

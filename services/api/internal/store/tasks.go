@@ -108,7 +108,7 @@ func (s *Store) CompleteTask(ctx context.Context, userID, id uuid.UUID) (*taskv1
 // FailedPrecondition.
 func (s *Store) ReopenTask(ctx context.Context, userID, id uuid.UUID) (*taskv1.Task, error) {
 	return s.mutateTask(ctx, userID, id, eventsv1.TaskEventType_TASK_EVENT_TYPE_REOPENED,
-		func(_ context.Context, _ *apidb.Queries, row *apidb.Task, _ *taskv1.Task, _ *time.Location) (*taskWrite, error) {
+		func(ctx context.Context, q *apidb.Queries, row *apidb.Task, _ *taskv1.Task, _ *time.Location) (*taskWrite, error) {
 			if err := requireLive(row); err != nil {
 				return nil, err
 			}
@@ -116,7 +116,7 @@ func (s *Store) ReopenTask(ctx context.Context, userID, id uuid.UUID) (*taskv1.T
 				return nil, apierr.FailedPrecondition("task %s is not completed", id)
 			}
 			row.Status, row.CompletedAt = int16(taskv1.TaskStatus_TASK_STATUS_PENDING), nil
-			return nil, nil
+			return nil, s.dropPastReminders(ctx, q, row.ID)
 		})
 }
 
@@ -136,12 +136,12 @@ func (s *Store) DeleteTask(ctx context.Context, userID, id uuid.UUID) (*taskv1.T
 // RestoreTask takes a task out of the trash; a live one answers FailedPrecondition.
 func (s *Store) RestoreTask(ctx context.Context, userID, id uuid.UUID) (*taskv1.Task, error) {
 	return s.mutateTask(ctx, userID, id, eventsv1.TaskEventType_TASK_EVENT_TYPE_RESTORED,
-		func(_ context.Context, _ *apidb.Queries, row *apidb.Task, _ *taskv1.Task, _ *time.Location) (*taskWrite, error) {
+		func(ctx context.Context, q *apidb.Queries, row *apidb.Task, _ *taskv1.Task, _ *time.Location) (*taskWrite, error) {
 			if row.DeletedAt == nil {
 				return nil, apierr.FailedPrecondition("task %s is not deleted", id)
 			}
 			row.DeletedAt = nil
-			return nil, nil
+			return nil, s.dropPastReminders(ctx, q, row.ID)
 		})
 }
 
@@ -345,13 +345,7 @@ func taskToProto(r apidb.Task) (*taskv1.Task, error) {
 		CreatedAt: timestamppb.New(r.CreatedAt), UpdatedAt: timestamppb.New(r.UpdatedAt),
 		Version: r.Version, ChangeSeq: r.ChangeSeq,
 	}
-	switch {
-	case r.DueDate.Valid:
-		y, m, d := r.DueDate.Time.Date()
-		t.Due = &taskv1.Due{Kind: &taskv1.Due_Date{Date: &taskv1.Date{Year: int32(y), Month: int32(m), Day: int32(d)}}}
-	case r.DueAt != nil:
-		t.Due = &taskv1.Due{Kind: &taskv1.Due_At{At: timestamppb.New(*r.DueAt)}}
-	}
+	t.Due = dueOf(r.DueAt, r.DueDate)
 	if r.Recurrence != nil {
 		t.Recurrence = &taskv1.RecurrenceRule{}
 		if err := protojson.Unmarshal(r.Recurrence, t.Recurrence); err != nil {

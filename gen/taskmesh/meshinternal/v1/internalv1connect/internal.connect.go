@@ -39,6 +39,9 @@ const (
 	// TaskInternalServiceGetTaskForUserProcedure is the fully-qualified name of the
 	// TaskInternalService's GetTaskForUser RPC.
 	TaskInternalServiceGetTaskForUserProcedure = "/taskmesh.internal.v1.TaskInternalService/GetTaskForUser"
+	// TaskInternalServiceGetSeriesProcedure is the fully-qualified name of the TaskInternalService's
+	// GetSeries RPC.
+	TaskInternalServiceGetSeriesProcedure = "/taskmesh.internal.v1.TaskInternalService/GetSeries"
 	// TaskInternalServiceGetChangeSeqProcedure is the fully-qualified name of the TaskInternalService's
 	// GetChangeSeq RPC.
 	TaskInternalServiceGetChangeSeqProcedure = "/taskmesh.internal.v1.TaskInternalService/GetChangeSeq"
@@ -54,6 +57,10 @@ type TaskInternalServiceClient interface {
 	// GetTaskForUser returns one of a user's tasks, deleted or not; NotFound when the user
 	// has no such task.
 	GetTaskForUser(context.Context, *connect.Request[v1.GetTaskForUserRequest]) (*connect.Response[v1.GetTaskForUserResponse], error)
+	// GetSeries returns what the recurring service needs to compute a series' next
+	// occurrence: the owner's time zone and the series' first due. NotFound when the user
+	// has no such series.
+	GetSeries(context.Context, *connect.Request[v1.GetSeriesRequest]) (*connect.Response[v1.GetSeriesResponse], error)
 	// GetChangeSeq returns a user's latest task change sequence number (0 before the first
 	// change), so that realtime can tell a reconnecting client whether it missed changes.
 	GetChangeSeq(context.Context, *connect.Request[v1.GetChangeSeqRequest]) (*connect.Response[v1.GetChangeSeqResponse], error)
@@ -83,6 +90,13 @@ func NewTaskInternalServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getSeries: connect.NewClient[v1.GetSeriesRequest, v1.GetSeriesResponse](
+			httpClient,
+			baseURL+TaskInternalServiceGetSeriesProcedure,
+			connect.WithSchema(taskInternalServiceMethods.ByName("GetSeries")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		getChangeSeq: connect.NewClient[v1.GetChangeSeqRequest, v1.GetChangeSeqResponse](
 			httpClient,
 			baseURL+TaskInternalServiceGetChangeSeqProcedure,
@@ -97,6 +111,7 @@ func NewTaskInternalServiceClient(httpClient connect.HTTPClient, baseURL string,
 type taskInternalServiceClient struct {
 	spawnOccurrence *connect.Client[v1.SpawnOccurrenceRequest, v1.SpawnOccurrenceResponse]
 	getTaskForUser  *connect.Client[v1.GetTaskForUserRequest, v1.GetTaskForUserResponse]
+	getSeries       *connect.Client[v1.GetSeriesRequest, v1.GetSeriesResponse]
 	getChangeSeq    *connect.Client[v1.GetChangeSeqRequest, v1.GetChangeSeqResponse]
 }
 
@@ -108,6 +123,11 @@ func (c *taskInternalServiceClient) SpawnOccurrence(ctx context.Context, req *co
 // GetTaskForUser calls taskmesh.internal.v1.TaskInternalService.GetTaskForUser.
 func (c *taskInternalServiceClient) GetTaskForUser(ctx context.Context, req *connect.Request[v1.GetTaskForUserRequest]) (*connect.Response[v1.GetTaskForUserResponse], error) {
 	return c.getTaskForUser.CallUnary(ctx, req)
+}
+
+// GetSeries calls taskmesh.internal.v1.TaskInternalService.GetSeries.
+func (c *taskInternalServiceClient) GetSeries(ctx context.Context, req *connect.Request[v1.GetSeriesRequest]) (*connect.Response[v1.GetSeriesResponse], error) {
+	return c.getSeries.CallUnary(ctx, req)
 }
 
 // GetChangeSeq calls taskmesh.internal.v1.TaskInternalService.GetChangeSeq.
@@ -126,6 +146,10 @@ type TaskInternalServiceHandler interface {
 	// GetTaskForUser returns one of a user's tasks, deleted or not; NotFound when the user
 	// has no such task.
 	GetTaskForUser(context.Context, *connect.Request[v1.GetTaskForUserRequest]) (*connect.Response[v1.GetTaskForUserResponse], error)
+	// GetSeries returns what the recurring service needs to compute a series' next
+	// occurrence: the owner's time zone and the series' first due. NotFound when the user
+	// has no such series.
+	GetSeries(context.Context, *connect.Request[v1.GetSeriesRequest]) (*connect.Response[v1.GetSeriesResponse], error)
 	// GetChangeSeq returns a user's latest task change sequence number (0 before the first
 	// change), so that realtime can tell a reconnecting client whether it missed changes.
 	GetChangeSeq(context.Context, *connect.Request[v1.GetChangeSeqRequest]) (*connect.Response[v1.GetChangeSeqResponse], error)
@@ -151,6 +175,13 @@ func NewTaskInternalServiceHandler(svc TaskInternalServiceHandler, opts ...conne
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	taskInternalServiceGetSeriesHandler := connect.NewUnaryHandler(
+		TaskInternalServiceGetSeriesProcedure,
+		svc.GetSeries,
+		connect.WithSchema(taskInternalServiceMethods.ByName("GetSeries")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	taskInternalServiceGetChangeSeqHandler := connect.NewUnaryHandler(
 		TaskInternalServiceGetChangeSeqProcedure,
 		svc.GetChangeSeq,
@@ -164,6 +195,8 @@ func NewTaskInternalServiceHandler(svc TaskInternalServiceHandler, opts ...conne
 			taskInternalServiceSpawnOccurrenceHandler.ServeHTTP(w, r)
 		case TaskInternalServiceGetTaskForUserProcedure:
 			taskInternalServiceGetTaskForUserHandler.ServeHTTP(w, r)
+		case TaskInternalServiceGetSeriesProcedure:
+			taskInternalServiceGetSeriesHandler.ServeHTTP(w, r)
 		case TaskInternalServiceGetChangeSeqProcedure:
 			taskInternalServiceGetChangeSeqHandler.ServeHTTP(w, r)
 		default:
@@ -181,6 +214,10 @@ func (UnimplementedTaskInternalServiceHandler) SpawnOccurrence(context.Context, 
 
 func (UnimplementedTaskInternalServiceHandler) GetTaskForUser(context.Context, *connect.Request[v1.GetTaskForUserRequest]) (*connect.Response[v1.GetTaskForUserResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("taskmesh.internal.v1.TaskInternalService.GetTaskForUser is not implemented"))
+}
+
+func (UnimplementedTaskInternalServiceHandler) GetSeries(context.Context, *connect.Request[v1.GetSeriesRequest]) (*connect.Response[v1.GetSeriesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("taskmesh.internal.v1.TaskInternalService.GetSeries is not implemented"))
 }
 
 func (UnimplementedTaskInternalServiceHandler) GetChangeSeq(context.Context, *connect.Request[v1.GetChangeSeqRequest]) (*connect.Response[v1.GetChangeSeqResponse], error) {

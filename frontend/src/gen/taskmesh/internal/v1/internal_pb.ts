@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/internal/v1/internal.proto.
  */
 export const file_taskmesh_internal_v1_internal: GenFile = /*@__PURE__*/
-  fileDesc("CiN0YXNrbWVzaC9pbnRlcm5hbC92MS9pbnRlcm5hbC5wcm90bxIUdGFza21lc2guaW50ZXJuYWwudjEiwQEKFlNwYXduT2NjdXJyZW5jZVJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESIAoOc291cmNlX3Rhc2tfaWQYAiABKAlCCLpIBXIDsAEBEhsKCXNlcmllc19pZBgDIAEoCUIIukgFcgOwAQESIQoQb2NjdXJyZW5jZV9pbmRleBgEIAEoBUIHukgEGgIoAhIqCgNkdWUYBSABKAsyFS50YXNrbWVzaC50YXNrLnYxLkR1ZUIGukgDyAEBIlAKF1NwYXduT2NjdXJyZW5jZVJlc3BvbnNlEiQKBHRhc2sYASABKAsyFi50YXNrbWVzaC50YXNrLnYxLlRhc2sSDwoHY3JlYXRlZBgCIAEoCCJNChVHZXRUYXNrRm9yVXNlclJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESGQoHdGFza19pZBgCIAEoCUIIukgFcgOwAQEiPgoWR2V0VGFza0ZvclVzZXJSZXNwb25zZRIkCgR0YXNrGAEgASgLMhYudGFza21lc2gudGFzay52MS5UYXNrIjAKE0dldENoYW5nZVNlcVJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQEiKgoUR2V0Q2hhbmdlU2VxUmVzcG9uc2USEgoKY2hhbmdlX3NlcRgBIAEoAzLjAgoTVGFza0ludGVybmFsU2VydmljZRJuCg9TcGF3bk9jY3VycmVuY2USLC50YXNrbWVzaC5pbnRlcm5hbC52MS5TcGF3bk9jY3VycmVuY2VSZXF1ZXN0Gi0udGFza21lc2guaW50ZXJuYWwudjEuU3Bhd25PY2N1cnJlbmNlUmVzcG9uc2UScAoOR2V0VGFza0ZvclVzZXISKy50YXNrbWVzaC5pbnRlcm5hbC52MS5HZXRUYXNrRm9yVXNlclJlcXVlc3QaLC50YXNrbWVzaC5pbnRlcm5hbC52MS5HZXRUYXNrRm9yVXNlclJlc3BvbnNlIgOQAgESagoMR2V0Q2hhbmdlU2VxEikudGFza21lc2guaW50ZXJuYWwudjEuR2V0Q2hhbmdlU2VxUmVxdWVzdBoqLnRhc2ttZXNoLmludGVybmFsLnYxLkdldENoYW5nZVNlcVJlc3BvbnNlIgOQAgFC4QEKGGNvbS50YXNrbWVzaC5pbnRlcm5hbC52MUINSW50ZXJuYWxQcm90b1ABWkRnaXRodWIuY29tL3Rhc2ttZXNoL3Rhc2ttZXNoL2dlbi90YXNrbWVzaC9tZXNoaW50ZXJuYWwvdjE7aW50ZXJuYWx2MaICA1RJWKoCFFRhc2ttZXNoLkludGVybmFsLlYxygIUVGFza21lc2hcSW50ZXJuYWxcVjHiAiBUYXNrbWVzaFxJbnRlcm5hbFxWMVxHUEJNZXRhZGF0YeoCFlRhc2ttZXNoOjpJbnRlcm5hbDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_taskmesh_task_v1_task]);
+  fileDesc("CiN0YXNrbWVzaC9pbnRlcm5hbC92MS9pbnRlcm5hbC5wcm90bxIUdGFza21lc2guaW50ZXJuYWwudjEiwQEKFlNwYXduT2NjdXJyZW5jZVJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESIAoOc291cmNlX3Rhc2tfaWQYAiABKAlCCLpIBXIDsAEBEhsKCXNlcmllc19pZBgDIAEoCUIIukgFcgOwAQESIQoQb2NjdXJyZW5jZV9pbmRleBgEIAEoBUIHukgEGgIoAhIqCgNkdWUYBSABKAsyFS50YXNrbWVzaC50YXNrLnYxLkR1ZUIGukgDyAEBIlAKF1NwYXduT2NjdXJyZW5jZVJlc3BvbnNlEiQKBHRhc2sYASABKAsyFi50YXNrbWVzaC50YXNrLnYxLlRhc2sSDwoHY3JlYXRlZBgCIAEoCCJNChVHZXRUYXNrRm9yVXNlclJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESGQoHdGFza19pZBgCIAEoCUIIukgFcgOwAQEiPgoWR2V0VGFza0ZvclVzZXJSZXNwb25zZRIkCgR0YXNrGAEgASgLMhYudGFza21lc2gudGFzay52MS5UYXNrIjAKE0dldENoYW5nZVNlcVJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQEiKgoUR2V0Q2hhbmdlU2VxUmVzcG9uc2USEgoKY2hhbmdlX3NlcRgBIAEoAyJKChBHZXRTZXJpZXNSZXF1ZXN0EhkKB3VzZXJfaWQYASABKAlCCLpIBXIDsAEBEhsKCXNlcmllc19pZBgCIAEoCUIIukgFcgOwAQEiUAoRR2V0U2VyaWVzUmVzcG9uc2USEQoJdGltZV96b25lGAEgASgJEigKCWZpcnN0X2R1ZRgCIAEoCzIVLnRhc2ttZXNoLnRhc2sudjEuRHVlMsYDChNUYXNrSW50ZXJuYWxTZXJ2aWNlEm4KD1NwYXduT2NjdXJyZW5jZRIsLnRhc2ttZXNoLmludGVybmFsLnYxLlNwYXduT2NjdXJyZW5jZVJlcXVlc3QaLS50YXNrbWVzaC5pbnRlcm5hbC52MS5TcGF3bk9jY3VycmVuY2VSZXNwb25zZRJwCg5HZXRUYXNrRm9yVXNlchIrLnRhc2ttZXNoLmludGVybmFsLnYxLkdldFRhc2tGb3JVc2VyUmVxdWVzdBosLnRhc2ttZXNoLmludGVybmFsLnYxLkdldFRhc2tGb3JVc2VyUmVzcG9uc2UiA5ACARJhCglHZXRTZXJpZXMSJi50YXNrbWVzaC5pbnRlcm5hbC52MS5HZXRTZXJpZXNSZXF1ZXN0GicudGFza21lc2guaW50ZXJuYWwudjEuR2V0U2VyaWVzUmVzcG9uc2UiA5ACARJqCgxHZXRDaGFuZ2VTZXESKS50YXNrbWVzaC5pbnRlcm5hbC52MS5HZXRDaGFuZ2VTZXFSZXF1ZXN0GioudGFza21lc2guaW50ZXJuYWwudjEuR2V0Q2hhbmdlU2VxUmVzcG9uc2UiA5ACAULhAQoYY29tLnRhc2ttZXNoLmludGVybmFsLnYxQg1JbnRlcm5hbFByb3RvUAFaRGdpdGh1Yi5jb20vdGFza21lc2gvdGFza21lc2gvZ2VuL3Rhc2ttZXNoL21lc2hpbnRlcm5hbC92MTtpbnRlcm5hbHYxogIDVElYqgIUVGFza21lc2guSW50ZXJuYWwuVjHKAhRUYXNrbWVzaFxJbnRlcm5hbFxWMeICIFRhc2ttZXNoXEludGVybmFsXFYxXEdQQk1ldGFkYXRh6gIWVGFza21lc2g6OkludGVybmFsOjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_taskmesh_task_v1_task]);
 
 /**
  * SpawnOccurrenceRequest describes the next occurrence.
@@ -186,6 +186,62 @@ export const GetChangeSeqResponseSchema: GenMessage<GetChangeSeqResponse> = /*@_
   messageDesc(file_taskmesh_internal_v1_internal, 5);
 
 /**
+ * GetSeriesRequest names a user's recurring series.
+ *
+ * @generated from message taskmesh.internal.v1.GetSeriesRequest
+ */
+export type GetSeriesRequest = Message<"taskmesh.internal.v1.GetSeriesRequest"> & {
+  /**
+   * The owner.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The series.
+   *
+   * @generated from field: string series_id = 2;
+   */
+  seriesId: string;
+};
+
+/**
+ * Describes the message taskmesh.internal.v1.GetSeriesRequest.
+ * Use `create(GetSeriesRequestSchema)` to create a new message.
+ */
+export const GetSeriesRequestSchema: GenMessage<GetSeriesRequest> = /*@__PURE__*/
+  messageDesc(file_taskmesh_internal_v1_internal, 6);
+
+/**
+ * GetSeriesResponse describes a series.
+ *
+ * @generated from message taskmesh.internal.v1.GetSeriesResponse
+ */
+export type GetSeriesResponse = Message<"taskmesh.internal.v1.GetSeriesResponse"> & {
+  /**
+   * The owner's IANA time zone, in which the rule is evaluated.
+   *
+   * @generated from field: string time_zone = 1;
+   */
+  timeZone: string;
+
+  /**
+   * The due of the series' first occurrence (the rule's start).
+   *
+   * @generated from field: taskmesh.task.v1.Due first_due = 2;
+   */
+  firstDue?: Due | undefined;
+};
+
+/**
+ * Describes the message taskmesh.internal.v1.GetSeriesResponse.
+ * Use `create(GetSeriesResponseSchema)` to create a new message.
+ */
+export const GetSeriesResponseSchema: GenMessage<GetSeriesResponse> = /*@__PURE__*/
+  messageDesc(file_taskmesh_internal_v1_internal, 7);
+
+/**
  * TaskInternalService is what other services of the mesh ask the api for. It is served
  * only to the mesh (Dapr service invocation) and never routed by the web gateway; the
  * user is named in each request because there is no end-user token on these calls.
@@ -216,6 +272,18 @@ export const TaskInternalService: GenService<{
     methodKind: "unary";
     input: typeof GetTaskForUserRequestSchema;
     output: typeof GetTaskForUserResponseSchema;
+  },
+  /**
+   * GetSeries returns what the recurring service needs to compute a series' next
+   * occurrence: the owner's time zone and the series' first due. NotFound when the user
+   * has no such series.
+   *
+   * @generated from rpc taskmesh.internal.v1.TaskInternalService.GetSeries
+   */
+  getSeries: {
+    methodKind: "unary";
+    input: typeof GetSeriesRequestSchema;
+    output: typeof GetSeriesResponseSchema;
   },
   /**
    * GetChangeSeq returns a user's latest task change sequence number (0 before the first
