@@ -17,8 +17,8 @@ import (
 
 // outboxRow is one decoded outbox row.
 type outboxRow struct {
-	id     uuid.UUID
-	topic  string
+	id       uuid.UUID
+	topic    string
 	task     *eventsv1.TaskEvent
 	update   *eventsv1.TaskUpdateEvent
 	reminder *eventsv1.ReminderEvent
