@@ -1,0 +1,6 @@
+-- name: ProcessedEventExists :one
+SELECT EXISTS (SELECT 1 FROM processed_events WHERE event_id = @event_id);
+
+-- name: ProcessedEventRecord :exec
+INSERT INTO processed_events (event_id, outcome) VALUES (@event_id, @outcome)
+ON CONFLICT (event_id) DO NOTHING;
