@@ -3,12 +3,10 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -154,17 +152,7 @@ func TestMesh(t *testing.T) {
 
 		// Publish the very same TaskEvent again, by hand, through a sidecar.
 		eventID, payload := outboxEvent(t, m, id, meshnames.TaskEvents)
-		sidecar := m.Instances[meshnames.API][0]
-		pub, err := dapr.NewClientWithAddress("127.0.0.1:" + strconv.Itoa(sidecar.GRPCPort))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer pub.Close()
-		if err := pub.PublishEvent(ctx, meshnames.PubSub, meshnames.TaskEvents, payload,
-			dapr.PublishEventWithContentType("application/json"),
-			dapr.PublishEventWithMetadata(map[string]string{"cloudevent.id": eventID})); err != nil {
-			t.Fatal(err)
-		}
+		republish(t, m, meshnames.TaskEvents, eventID, payload)
 		// A later change of the same task is recorded after the duplicate was consumed.
 		if _, err := u.tasks.CompleteTask(ctx, connect.NewRequest(&taskv1.CompleteTaskRequest{Id: id})); err != nil {
 			t.Fatal(err)
@@ -175,6 +163,11 @@ func TestMesh(t *testing.T) {
 			t.Fatalf("got %d audit entries; want 2 (created once, completed once)", len(entries))
 		}
 	})
+
+	t.Run("completing a weekly task creates exactly one next occurrence in the user's zone", func(t *testing.T) {
+		testWeeklyCompletionSpawnsOneNextOccurrence(t, m)
+	})
+	t.Run("a count-limited series stops at its count", func(t *testing.T) { testCountLimitedSeriesStops(t, m) })
 
 	// Last: it kills the api.
 	t.Run("api killed after commit and before publish delivers the event once after restart", func(t *testing.T) {
