@@ -20,12 +20,14 @@ import (
 // BenchmarkMesh measures the mesh on this machine and reports p50/p99 latencies:
 //
 //   - GetTask direct to the api (Connect over loopback, no Dapr) — the baseline;
+//
 //   - GetTask through the web gateway and two sidecars (web's and api's), and its ratio
 //     to the baseline;
+//
 //   - write → WebSocket: from sending UpdateTask to the update arriving on the user's
 //     socket, at 50 writes per second.
 //
-//	go test ./test/e2e -run '^$' -bench Mesh -benchtime 1x
+//     go test ./test/e2e -run '^$' -bench Mesh -benchtime 1x
 func BenchmarkMesh(b *testing.B) {
 	m := meshtest.Start(b)
 	u := signUp(b, m.WebURL, false)
