@@ -2,7 +2,7 @@
 // stops everything it started and nothing else. `make run` calls it after making sure
 // PostgreSQL, Redis and daprd are there.
 //
-//	go run ./cmd/taskmesh-dev [-web 127.0.0.1:8080] [-apps api,audit,realtime,web] [-run-dir .run] [-render]
+//	go run ./cmd/taskmesh-dev [-web 127.0.0.1:8080] [-apps api,recurring,notification,audit,realtime,web] [-run-dir .run] [-render]
 //
 // Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/taskmesh),
 // REDIS_ADDR (default 127.0.0.1:6379), DAPRD (the daprd binary; default: built or reused

@@ -33,7 +33,7 @@ import (
 )
 
 // Apps are the services of the mesh, in start order.
-var Apps = []string{meshnames.API, meshnames.Recurring, meshnames.Audit, meshnames.Realtime, meshnames.Web}
+var Apps = []string{meshnames.API, meshnames.Recurring, meshnames.Notification, meshnames.Audit, meshnames.Realtime, meshnames.Web}
 
 // Config says where things are and what to run.
 type Config struct {

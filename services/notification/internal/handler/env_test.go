@@ -1,0 +1,351 @@
+package handler_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	"buf.build/go/protovalidate"
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
+	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
+	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/pgschema"
+	"github.com/taskmesh/taskmesh/pkg/pgtest"
+	"github.com/taskmesh/taskmesh/services/notification/internal/handler"
+	"github.com/taskmesh/taskmesh/services/notification/internal/store"
+	notificationsql "github.com/taskmesh/taskmesh/sql/notification"
+)
+
+// sharedDB is one migrated database for the package; tests isolate themselves by using
+// fresh user ids (every query is per user) and counting rows per user or event.
+var sharedDB string
+
+func TestMain(m *testing.M) {
+	ctx := context.Background()
+	url, drop, err := pgtest.Create(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := func() int {
+		defer drop() //nolint:errcheck // best effort at exit
+		if err := pgschema.Migrate(ctx, url, store.Schema, notificationsql.Migrations, "migrations"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		sharedDB = url
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// env is the notification service's real handlers on a real database: NotificationService
+// on an h2c test server, and the reminders consumer called as daprapp calls it. Only the
+// api behind the mesh is faked (tasks): the real mesh path is covered end to end.
+type env struct {
+	t        testing.TB
+	pool     *pgxpool.Pool
+	store    *store.Store
+	tasks    *fakeTasks
+	consumer *handler.Consumer
+	issuer   *authn.Issuer // signs tokens the way the api does; the service only verifies
+	url      string
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgschema.Pool(ctx, sharedDB, store.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	st := store.New(pool)
+	srv := httptest.NewUnstartedServer(handler.NewMux(handler.Deps{Store: st, Verifier: issuer.Verifier, Log: zerolog.Nop()}))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tasks := newFakeTasks()
+	return &env{t: t, pool: pool, store: st, tasks: tasks, consumer: handler.NewConsumer(st, tasks), issuer: issuer, url: srv.URL}
+}
+
+// fakeTasks stands in for the api's TaskInternalService.GetTaskForUser: the tasks it
+// knows, by owner and id, and how often each task was asked for.
+type fakeTasks struct {
+	mu    sync.Mutex
+	tasks map[[2]uuid.UUID]*taskv1.Task
+	err   error // when set, every call fails with it
+	calls map[uuid.UUID]int
+}
+
+func newFakeTasks() *fakeTasks {
+	return &fakeTasks{tasks: map[[2]uuid.UUID]*taskv1.Task{}, calls: map[uuid.UUID]int{}}
+}
+
+func (f *fakeTasks) TaskForUser(_ context.Context, userID, taskID uuid.UUID) (*taskv1.Task, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[taskID]++
+	if f.err != nil {
+		return nil, f.err
+	}
+	t, ok := f.tasks[[2]uuid.UUID{userID, taskID}]
+	if !ok {
+		return nil, fmt.Errorf("fake: %w", handler.ErrTaskNotFound)
+	}
+	return t, nil
+}
+
+// put makes the api know task as userID's.
+func (f *fakeTasks) put(userID uuid.UUID, task *taskv1.Task) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tasks[[2]uuid.UUID{userID, uuid.MustParse(task.GetId())}] = task
+}
+
+func (f *fakeTasks) fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+}
+
+func (f *fakeTasks) callsFor(taskID uuid.UUID) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[taskID]
+}
+
+// base is a moment with whole microseconds, as PostgreSQL keeps them.
+var base = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
+
+// task is a task of the given status.
+func task(id uuid.UUID, status taskv1.TaskStatus) *taskv1.Task {
+	return &taskv1.Task{Id: id.String(), Title: "water the plants", Status: status, Version: 1}
+}
+
+// reminder is a ReminderEvent for userID's task taskID, due at a moment.
+func reminder(userID, taskID uuid.UUID, title string) *eventsv1.ReminderEvent {
+	return &eventsv1.ReminderEvent{
+		EventId: uuid.Must(uuid.NewV7()).String(), ReminderId: uuid.NewString(),
+		TaskId: taskID.String(), UserId: userID.String(), Title: title,
+		Due:        &taskv1.Due{Kind: &taskv1.Due_At{At: timestamppb.New(base.Add(time.Hour + 123456789))}},
+		RemindAt:   timestamppb.New(base),
+		OccurredAt: timestamppb.New(base.Add(time.Second)),
+	}
+}
+
+// deliver hands re to the consumer as Dapr would: protojson data in an event of topic
+// reminders.
+func (e *env) deliver(re *eventsv1.ReminderEvent) error {
+	data, err := protojson.Marshal(re)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.deliverData(re.GetEventId(), data)
+}
+
+func (e *env) deliverData(id string, data []byte) error {
+	return e.consumer.HandleReminder(context.Background(), daprapp.Event{
+		ID: id, PubSub: meshnames.PubSub, Topic: meshnames.Reminders, ContentType: "application/json", Data: data,
+	})
+}
+
+// mustDeliver delivers re and fails the test unless it is handled.
+func (e *env) mustDeliver(re *eventsv1.ReminderEvent) {
+	e.t.Helper()
+	if err := e.deliver(re); err != nil {
+		e.t.Fatalf("deliver %s: %v", re.GetEventId(), err)
+	}
+}
+
+// notify makes a pending task for userID and delivers a reminder of it; it returns the
+// stored notification's id.
+func (e *env) notify(userID uuid.UUID, title string) uuid.UUID {
+	e.t.Helper()
+	taskID := uuid.New()
+	e.tasks.put(userID, task(taskID, taskv1.TaskStatus_TASK_STATUS_PENDING))
+	re := reminder(userID, taskID, title)
+	e.mustDeliver(re)
+	var id uuid.UUID
+	if err := e.pool.QueryRow(context.Background(),
+		`SELECT id FROM notifications WHERE event_id = $1`, re.GetEventId()).Scan(&id); err != nil {
+		e.t.Fatalf("notification of %s: %v", re.GetEventId(), err)
+	}
+	return id
+}
+
+// setCreated moves notifications to a creation time, to arrange orders and ties.
+func (e *env) setCreated(at time.Time, ids ...uuid.UUID) {
+	e.t.Helper()
+	if _, err := e.pool.Exec(context.Background(),
+		`UPDATE notifications SET created_at = $1 WHERE id = ANY($2)`, at, ids); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// written counts what the service wrote for userID or eventID: notifications, outbox
+// rows (by the user in their payload) and ledger entries.
+type written struct{ notifications, outbox, processed int }
+
+func (e *env) written(userID uuid.UUID, eventID string) written {
+	e.t.Helper()
+	var w written
+	if err := e.pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM notifications WHERE user_id = $1 OR event_id::text = $2),
+		(SELECT count(*) FROM outbox WHERE payload->>'userId' = $1::text),
+		(SELECT count(*) FROM processed_events WHERE event_id::text = $2)`,
+		userID, eventID).Scan(&w.notifications, &w.outbox, &w.processed); err != nil {
+		e.t.Fatal(err)
+	}
+	return w
+}
+
+// outcome returns the ledger's outcome of eventID, "" when it is not there.
+func (e *env) outcome(eventID string) string {
+	e.t.Helper()
+	var out string
+	err := e.pool.QueryRow(context.Background(), `SELECT outcome FROM processed_events WHERE event_id::text = $1`, eventID).Scan(&out)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// protocol is one wire protocol the handlers must serve.
+type protocol struct {
+	name string
+	opts []connect.ClientOption
+}
+
+// protocols are Connect (HTTP/1.1 JSON) and gRPC (h2c binary).
+var protocols = []protocol{
+	{name: "connect", opts: []connect.ClientOption{connect.WithProtoJSON()}},
+	{name: "grpc", opts: []connect.ClientOption{connect.WithGRPC()}},
+}
+
+func httpClient(p protocol) *http.Client {
+	if p.name != "grpc" {
+		return http.DefaultClient
+	}
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: tr}
+}
+
+// user is a signed-in user's NotificationService client over one protocol.
+type user struct {
+	id    uuid.UUID
+	inbox notificationv1connect.NotificationServiceClient
+}
+
+// newUser returns a fresh user with a valid access token.
+func (e *env) newUser(p protocol) *user {
+	e.t.Helper()
+	return e.as(uuid.New(), p)
+}
+
+// as returns userID's client over protocol p.
+func (e *env) as(userID uuid.UUID, p protocol) *user {
+	e.t.Helper()
+	token, _, err := e.issuer.Issue(userID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &user{id: userID, inbox: e.clientWithToken(p, token)}
+}
+
+func (e *env) clientWithToken(p protocol, token string) notificationv1connect.NotificationServiceClient {
+	opts := append([]connect.ClientOption{}, p.opts...)
+	if token != "" {
+		opts = append(opts, connect.WithInterceptors(bearer(token)))
+	}
+	return notificationv1connect.NewNotificationServiceClient(httpClient(p), e.url, opts...)
+}
+
+// bearer sends an access token on every call.
+type bearer string
+
+func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		req.Header().Set("Authorization", "Bearer "+string(b))
+		return next(ctx, req)
+	}
+}
+
+func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
+}
+
+// wantCode fails the test unless err is a Connect error with code.
+func wantCode(t testing.TB, err error, code connect.Code) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got success; want %v", code)
+	}
+	if got := connect.CodeOf(err); got != code {
+		t.Fatalf("got %v (%v); want %v", got, err, code)
+	}
+}
+
+// violatedFields returns the field paths named by err's buf.validate.Violations detail.
+func violatedFields(t testing.TB, err error) []string {
+	t.Helper()
+	var cerr *connect.Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("not a Connect error: %v", err)
+	}
+	var out []string
+	for _, d := range cerr.Details() {
+		v, derr := d.Value()
+		if derr != nil {
+			t.Fatalf("decode error detail: %v", derr)
+		}
+		if vs, ok := v.(*validate.Violations); ok {
+			for _, one := range vs.GetViolations() {
+				out = append(out, protovalidate.FieldPathString(one.GetField()))
+			}
+		}
+	}
+	return out
+}
+
+// wantInvalid fails the test unless err is InvalidArgument naming field.
+func wantInvalid(t testing.TB, err error, field string) {
+	t.Helper()
+	wantCode(t, err, connect.CodeInvalidArgument)
+	fields := violatedFields(t, err)
+	for _, f := range fields {
+		if f == field {
+			return
+		}
+	}
+	t.Fatalf("InvalidArgument names %v; want %q (%v)", fields, field, err)
+}

@@ -1,0 +1,99 @@
+package handler_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+
+	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
+)
+
+func markRequest(all bool, ids ...string) *connect.Request[notificationv1.MarkNotificationsReadRequest] {
+	return connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{Ids: ids, All: all})
+}
+
+func TestMarkNotificationsRead(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			ctx := context.Background()
+			in := newInbox(t, e, p) // 7 notifications, 5 unread
+			mark := func(req *connect.Request[notificationv1.MarkNotificationsReadRequest], marked, unread int32) {
+				t.Helper()
+				resp, err := in.u.inbox.MarkNotificationsRead(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.Msg.GetMarkedCount() != marked || resp.Msg.GetUnreadCount() != unread {
+					t.Fatalf("MarkNotificationsRead(%v) = %v; want marked %d, unread %d", req.Msg, resp.Msg, marked, unread)
+				}
+			}
+			two := []string{in.unread[0], in.unread[3]}
+			mark(markRequest(false, two...), 2, 3)
+			mark(markRequest(false, two...), 0, 3) // idempotent
+			// Already read, unknown and fresh ids together: only the unread one counts.
+			mark(markRequest(false, in.read[0].String(), uuid.NewString(), in.unread[1]), 1, 2)
+			mark(markRequest(false), 0, 2) // nothing named
+
+			resp, err := in.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.UnreadOnly = true }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := ids(resp.Msg.GetNotifications()), []string{in.unread[2], in.unread[4]}; !slices.Equal(got, want) || resp.Msg.GetUnreadCount() != 2 {
+				t.Fatalf("unread after marking: %v (count %d); want %v", got, resp.Msg.GetUnreadCount(), want)
+			}
+			all, err := in.u.inbox.ListNotifications(ctx, listRequest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range all.Msg.GetNotifications() {
+				if slices.Contains(two, n.GetId()) && n.GetReadAt() == nil {
+					t.Fatalf("notification %s marked read has no read_at", n.GetId())
+				}
+			}
+
+			// All: ids are then ignored; marking all again marks nothing.
+			mark(markRequest(true, uuid.NewString()), 2, 0)
+			mark(markRequest(true), 0, 0)
+			// A notification arriving afterwards is unread.
+			e.notify(in.u.id, "after")
+			mark(markRequest(true), 1, 0)
+		})
+	}
+}
+
+func TestMarkNotificationsReadRejectsBadRequests(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			u := e.newUser(p)
+			id := e.notify(u.id, "x").String()
+			many := make([]string, 501)
+			for i := range many {
+				many[i] = uuid.NewString()
+			}
+			for _, tc := range []struct {
+				name  string
+				ids   []string
+				field string
+			}{
+				{"id not a UUID", []string{id, "notification-1"}, "ids[1]"},
+				{"repeated id", []string{id, id}, "ids"},
+				{"501 ids", many, "ids"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					_, err := u.inbox.MarkNotificationsRead(context.Background(), markRequest(false, tc.ids...))
+					wantInvalid(t, err, tc.field)
+				})
+			}
+			// Nothing half-written.
+			resp, err := u.inbox.ListNotifications(context.Background(), listRequest())
+			if err != nil || resp.Msg.GetUnreadCount() != 1 {
+				t.Fatalf("after bad requests: %v, %v; want the notification unread", resp, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,2 @@
+-- name: OutboxInsert :exec
+INSERT INTO outbox (id, topic, payload) VALUES (@id, @topic, @payload);

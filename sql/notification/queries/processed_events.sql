@@ -1,0 +1,9 @@
+-- name: ProcessedEventExists :one
+-- Whether the event was handled already, whatever its outcome.
+SELECT EXISTS (SELECT 1 FROM processed_events WHERE event_id = @event_id);
+
+-- name: ProcessedEventInsert :execrows
+-- Records the event as handled; affects no row when it was already (the caller then
+-- writes nothing else).
+INSERT INTO processed_events (event_id, outcome) VALUES (@event_id, @outcome)
+ON CONFLICT (event_id) DO NOTHING;
