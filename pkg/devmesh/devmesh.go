@@ -57,6 +57,36 @@ type Config struct {
 	Apps []string
 	// Log receives progress lines (default io.Discard).
 	Log io.Writer
+	// WaitForMachine is how long Start waits for another mesh on this machine to stop
+	// (0: fail at once). See MachineLock.
+	WaitForMachine time.Duration
+}
+
+// MachineLock is the file every running mesh holds a lock on. Dapr's local name
+// resolution (mDNS) finds apps by id across the whole machine, so two meshes running at
+// once would call into each other: one mesh at a time per machine.
+var MachineLock = filepath.Join(os.TempDir(), "taskmesh-devmesh.lock")
+
+// ErrMachineBusy is returned by Start when another mesh runs on this machine.
+var ErrMachineBusy = errors.New("another Taskmesh mesh is running on this machine (make run, or the end-to-end tests): Dapr's mDNS would mix their services; stop it first")
+
+// lockMachine takes MachineLock, waiting up to wait.
+func lockMachine(wait time.Duration) (*os.File, error) {
+	f, err := os.OpenFile(MachineLock, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
+			return f, nil
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, ErrMachineBusy
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // Instance is one replica of an app and its sidecar.
@@ -108,6 +138,7 @@ func (p *proc) wait(timeout time.Duration) error {
 type Mesh struct {
 	cfg       Config
 	bins      map[string]string
+	lock      *os.File
 	Instances map[string][]*Instance
 	// WebURL is the gateway's base URL.
 	WebURL string
@@ -136,16 +167,23 @@ func Start(ctx context.Context, cfg Config) (*Mesh, error) {
 			return nil, err
 		}
 	}
-	m := &Mesh{cfg: cfg, bins: map[string]string{}, Instances: map[string][]*Instance{}}
+	lock, err := lockMachine(cfg.WaitForMachine)
+	if err != nil {
+		return nil, err
+	}
+	m := &Mesh{cfg: cfg, bins: map[string]string{}, Instances: map[string][]*Instance{}, lock: lock}
 	if err := m.build(ctx); err != nil {
+		m.Stop()
 		return nil, err
 	}
 	secrets, err := writeSecrets(cfg.RunDir, cfg.DatabaseURL)
 	if err != nil {
+		m.Stop()
 		return nil, err
 	}
 	webPort, err := portOf(cfg.WebAddr)
 	if err != nil {
+		m.Stop()
 		return nil, err
 	}
 	// Plan every instance first: web needs realtime's port.
@@ -155,6 +193,7 @@ func Start(ctx context.Context, cfg Config) (*Mesh, error) {
 			in := &Instance{App: app, Index: i, mesh: m}
 			ports, err := freePorts(4)
 			if err != nil {
+				m.Stop()
 				return nil, err
 			}
 			in.AppPort, in.GRPCPort, in.HTTPPort = ports[0], ports[1], ports[2]
@@ -170,6 +209,7 @@ func Start(ctx context.Context, cfg Config) (*Mesh, error) {
 				BroadcastConsumerID: name + "-" + uuid.NewString()[:8],
 			})
 			if err != nil {
+				m.Stop()
 				return nil, err
 			}
 			in.daprArgs = []string{
@@ -377,7 +417,7 @@ func (in *Instance) Stop() {
 	}
 }
 
-// Stop stops every instance, in the reverse of start order.
+// Stop stops every instance, in the reverse of start order, and frees the machine.
 func (m *Mesh) Stop() {
 	for i := len(m.cfg.Apps) - 1; i >= 0; i-- {
 		var wg sync.WaitGroup
@@ -386,6 +426,10 @@ func (m *Mesh) Stop() {
 			go func() { defer wg.Done(); in.Stop() }()
 		}
 		wg.Wait()
+	}
+	if m.lock != nil {
+		m.lock.Close() // releases the flock
+		m.lock = nil
 	}
 }
 

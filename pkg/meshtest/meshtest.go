@@ -3,8 +3,8 @@
 // ends, printing the tail of every log if the test failed.
 //
 // Needs daprd: DAPRD names the binary, else scripts/install-daprd.sh builds or reuses it.
-// Two meshes on one machine find each other's apps through mDNS, so end-to-end packages
-// must not run concurrently with each other or with `make run`.
+// Two meshes on one machine would find each other's apps through mDNS, so Start waits
+// while another mesh (another test binary, `make run`) holds devmesh.MachineLock.
 package meshtest
 
 import (
@@ -64,11 +64,13 @@ func Start(tb testing.TB, opts ...Option) *devmesh.Mesh {
 	cfg := devmesh.Config{
 		Root: root, RunDir: tb.TempDir(), DatabaseURL: pgtest.NewDatabase(tb, nil),
 		RedisAddr: redisAddr, RedisDB: redisDB, Daprd: daprd,
+		// Another mesh (make run, another test binary) finishes first: see MachineLock.
+		WaitForMachine: 10 * time.Minute,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	m, err := devmesh.Start(ctx, cfg)
 	if err != nil {

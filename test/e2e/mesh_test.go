@@ -18,6 +18,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1/auditv1connect"
 	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
+	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
 )
 
@@ -29,6 +30,7 @@ type user struct {
 	tasks taskv1connect.TaskServiceClient
 	tags  taskv1connect.TagServiceClient
 	audit auditv1connect.AuditServiceClient
+	inbox notificationv1connect.NotificationServiceClient
 }
 
 var userCounter atomic.Int64
@@ -56,6 +58,7 @@ func signUp(t testing.TB, baseURL string, grpc bool) *user {
 	u.tasks = taskv1connect.NewTaskServiceClient(hc, baseURL, opts...)
 	u.tags = taskv1connect.NewTagServiceClient(hc, baseURL, opts...)
 	u.audit = auditv1connect.NewAuditServiceClient(hc, baseURL, opts...)
+	u.inbox = notificationv1connect.NewNotificationServiceClient(hc, baseURL, opts...)
 	return u
 }
 

@@ -169,6 +169,13 @@ func TestMesh(t *testing.T) {
 	})
 	t.Run("a count-limited series stops at its count", func(t *testing.T) { testCountLimitedSeriesStops(t, m) })
 
+	t.Run("a reminder reaches the socket and the inbox, not for a completed task", func(t *testing.T) {
+		testReminderReachesSocketAndInbox(t, m)
+	})
+	t.Run("a reminder due while the api is down arrives once after restart", func(t *testing.T) {
+		testReminderSurvivesTheAPIBeingDownAcrossItsTime(t, m)
+	})
+
 	// Last: it kills the api.
 	t.Run("api killed after commit and before publish delivers the event once after restart", func(t *testing.T) {
 		u := signUp(t, m.WebURL, false)
