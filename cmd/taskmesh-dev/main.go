@@ -2,7 +2,7 @@
 // stops everything it started and nothing else. `make run` calls it after making sure
 // PostgreSQL, Redis and daprd are there.
 //
-//	go run ./cmd/taskmesh-dev [-web 127.0.0.1:8080] [-apps api,recurring,notification,audit,realtime,web] [-run-dir .run] [-render]
+//	go run ./cmd/taskmesh-dev [-web 127.0.0.1:8080] [-apps api,recurring,notification,audit,realtime,web] [-run-dir .run] [-wait 0s] [-render]
 //
 // Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/taskmesh),
 // REDIS_ADDR (default 127.0.0.1:6379), DAPRD (the daprd binary; default: built or reused
@@ -38,6 +38,7 @@ func run() error {
 	web := flag.String("web", "127.0.0.1:8080", "address of the web gateway")
 	apps := flag.String("apps", strings.Join(devmesh.Apps, ","), "apps to run")
 	runDirFlag := flag.String("run-dir", ".run", "directory for binaries, resources, secrets and logs (one mesh per directory)")
+	wait := flag.Duration("wait", 0, "how long to wait for another mesh on this machine to stop (one mesh per machine: Dapr's mDNS would mix them)")
 	renderOnly := flag.Bool("render", false, "only render the Dapr resources and secrets into the run directory (for dapr.yaml) and exit")
 	flag.Parse()
 
@@ -91,7 +92,7 @@ func run() error {
 	m, err := devmesh.Start(ctx, devmesh.Config{
 		Root: root, RunDir: runDir, DatabaseURL: dbURL,
 		RedisAddr: envOr("REDIS_ADDR", "127.0.0.1:6379"), Daprd: daprd,
-		WebAddr: *web, Apps: strings.Split(*apps, ","), Log: os.Stdout,
+		WebAddr: *web, Apps: strings.Split(*apps, ","), Log: os.Stdout, WaitForMachine: *wait,
 	})
 	if err != nil {
 		return err
