@@ -22,24 +22,16 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
-	"github.com/taskmesh/taskmesh/pkg/authn"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
-	"github.com/taskmesh/taskmesh/pkg/logging"
 	"github.com/taskmesh/taskmesh/pkg/meshclient"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/server"
-	"github.com/taskmesh/taskmesh/pkg/sidecar"
+	"github.com/taskmesh/taskmesh/pkg/startup"
 	"github.com/taskmesh/taskmesh/services/realtime/internal/socket"
 )
 
@@ -47,21 +39,7 @@ import (
 // waits up to 5 s for its peer's reply).
 const socketsGrace = 12 * time.Second
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "realtime:", err)
-		os.Exit(1)
-	}
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
+func main() { startup.Main(meshnames.Realtime, run) }
 
 // splitList splits a comma-separated setting, dropping empty items.
 func splitList(s string) []string {
@@ -74,68 +52,40 @@ func splitList(s string) []string {
 	return out
 }
 
-// run starts the service and blocks until ctx ends, then shuts down: it stops accepting,
-// drains in-flight requests, closes every socket with 1001 (going away) and waits for
-// them. When ready is not nil it receives the listening address once the service accepts
-// connections.
+// run serves until ctx ends, then shuts down: it stops accepting, drains in-flight
+// requests, closes every socket with 1001 (going away) and waits for them. When ready is
+// not nil it receives the listening address once the service accepts connections.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer, ready chan<- net.Addr) error {
-	log, err := logging.New(stdout, getenv("LOG_LEVEL"), getenv("LOG_FORMAT"), meshnames.Realtime)
+	svc, err := startup.Begin(ctx, meshnames.Realtime, getenv, stdout,
+		startup.OptionalSidecar("serving sockets without updates; every client is told to sync"))
 	if err != nil {
 		return err
 	}
-	sc, err := sidecar.Connect(ctx, getenv, 30*time.Second)
-	switch {
-	case errors.Is(err, sidecar.ErrNotConfigured):
-		log.Warn().Msg("no Dapr sidecar: serving sockets without updates; every client is told to sync")
-		sc = nil
-	case err != nil:
-		return err
-	default:
-		defer sc.Close()
-	}
-	keyPEM, err := sidecar.Setting(ctx, getenv, sc, "AUTH_VERIFY_KEY", meshnames.VerifyKeySecret)
+	defer svc.Close()
+	verifier, err := svc.Verifier(ctx)
 	if err != nil {
 		return err
 	}
-	pub, err := authn.LoadPublicKey([]byte(keyPEM))
-	if err != nil {
-		return err
-	}
-	verifier := authn.NewVerifier(pub, authn.Config{
-		Issuer:   orDefault(getenv("AUTH_ISSUER"), "taskmesh"),
-		Audience: orDefault(getenv("AUTH_AUDIENCE"), "taskmesh"),
-	})
-
-	hub := socket.NewHub(log, socket.HubConfig{})
+	hub := socket.NewHub(svc.Log, socket.HubConfig{})
 	mux := server.Mux()
 	var seqs socket.ChangeSeqs
-	if sc != nil {
-		app := daprapp.New(log, sc.Client, nil)
-		defer app.Stop() // after the server and the sockets
+	if app := svc.Dapr(mux, nil); app != nil {
 		hub.Subscribe(app)
-		app.Mount(mux)
-		seqs = socket.MeshChangeSeqs{Client: meshclient.Client(sc.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient)}
+		seqs = socket.MeshChangeSeqs{Client: meshclient.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient)}
 	}
-	sockets := socket.NewHandler(log, hub, verifier, seqs, socket.HandlerConfig{
-		OriginPatterns: splitList(getenv("WS_ORIGIN_PATTERNS")),
+	sockets := socket.NewHandler(svc.Log, hub, verifier, seqs, socket.HandlerConfig{
+		OriginPatterns: splitList(svc.Env("WS_ORIGIN_PATTERNS", "")),
 	})
 	mux.Handle("GET /ws", sockets)
-
-	addr := orDefault(getenv("ADDR"), ":8085")
-	lis, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	if ready != nil {
-		ready <- lis.Addr()
-	}
-	serveErr := server.Serve(ctx, lis, mux, log)
-	// http.Server.Shutdown does not wait for hijacked connections: close the sockets here.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), socketsGrace)
-	defer cancel()
-	log.Info().Msg("closing sockets: going away")
-	if err := sockets.Shutdown(sctx); err != nil {
-		log.Warn().Err(err).Msg("some sockets did not finish closing")
-	}
-	return serveErr
+	// http.Server.Shutdown does not wait for hijacked connections: once the server has
+	// drained, close the sockets (before the Dapr callbacks stop).
+	svc.OnClose(func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), socketsGrace)
+		defer cancel()
+		svc.Log.Info().Msg("closing sockets: going away")
+		if err := sockets.Shutdown(sctx); err != nil {
+			svc.Log.Warn().Err(err).Msg("some sockets did not finish closing")
+		}
+	})
+	return svc.Serve(ctx, mux, ":8085", ready)
 }

@@ -13,63 +13,32 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/taskmesh/taskmesh/pkg/logging"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
-	"github.com/taskmesh/taskmesh/pkg/server"
-	"github.com/taskmesh/taskmesh/pkg/sidecar"
+	"github.com/taskmesh/taskmesh/pkg/startup"
 	"github.com/taskmesh/taskmesh/services/web/internal/gateway"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "web:", err)
-		os.Exit(1)
-	}
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
+func main() { startup.Main(meshnames.Web, run) }
 
 // run serves until ctx ends, then drains in-flight requests. When ready is not nil it
 // receives the listening address once the gateway accepts requests.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer, ready chan<- net.Addr) error {
-	log, err := logging.New(stdout, getenv("LOG_LEVEL"), getenv("LOG_FORMAT"), meshnames.Web)
+	svc, err := startup.Begin(ctx, meshnames.Web, getenv, stdout, startup.RequireSidecar())
 	if err != nil {
 		return err
 	}
-	addr := sidecar.Addr(getenv)
-	if addr == "" {
-		return sidecar.ErrNotConfigured
-	}
+	defer svc.Close()
 	h, err := gateway.New(gateway.Config{
-		SidecarAddr: addr,
-		RealtimeURL: orDefault(getenv("REALTIME_URL"), "http://127.0.0.1:8085"),
-		FrontendDir: orDefault(getenv("FRONTEND_DIR"), "frontend/dist"),
-		Log:         log,
+		SidecarAddr: svc.Sidecar.Addr,
+		RealtimeURL: svc.Env("REALTIME_URL", "http://127.0.0.1:8085"),
+		FrontendDir: svc.Env("FRONTEND_DIR", "frontend/dist"),
+		Log:         svc.Log,
 	})
 	if err != nil {
 		return err
 	}
-	listen := orDefault(getenv("ADDR"), ":8080")
-	lis, err := net.Listen("tcp", listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", listen, err)
-	}
-	if ready != nil {
-		ready <- lis.Addr()
-	}
-	return server.Serve(ctx, lis, h, log)
+	return svc.Serve(ctx, h, ":8080", ready)
 }
