@@ -20,10 +20,11 @@ import (
 //   - 1,000 reminders due within the same minute: lateness (arrival on the user's
 //     WebSocket minus the time asked for) p50/p99, and how many arrived exactly once on
 //     the socket and in the inbox;
+//
 //   - completing an occurrence of a recurring task until the next occurrence reaches the
 //     user's socket, p50/p99 over 100 completions.
 //
-//	go test ./test/e2e -run '^$' -bench Reminders -benchtime 1x -timeout 20m
+//     go test ./test/e2e -run '^$' -bench Reminders -benchtime 1x -timeout 20m
 func BenchmarkReminders(b *testing.B) {
 	m := meshtest.Start(b)
 	for b.Loop() {

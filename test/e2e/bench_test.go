@@ -15,6 +15,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/meshtest"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 // BenchmarkMesh measures the mesh on this machine and reports p50/p99 latencies:
@@ -37,7 +38,7 @@ func BenchmarkMesh(b *testing.B) {
 		b.Fatal(err)
 	}
 	task := created.Msg.GetTask()
-	direct := taskv1connect.NewTaskServiceClient(http.DefaultClient, m.Instances[meshnames.API][0].URL(), connect.WithInterceptors(bearer(u.token)))
+	direct := taskv1connect.NewTaskServiceClient(http.DefaultClient, m.Instances[meshnames.API][0].URL(), connect.WithInterceptors(rpctest.Bearer(u.token)))
 	const reads = 2000
 	get := func(c taskv1connect.TaskServiceClient) []time.Duration {
 		lat := make([]time.Duration, 0, reads)

@@ -5,14 +5,12 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
-	"golang.org/x/net/http2"
 
 	auditv1 "github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1/auditv1connect"
@@ -20,6 +18,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 // user is a signed-up user with clients through the gateway.
@@ -35,17 +34,15 @@ type user struct {
 
 var userCounter atomic.Int64
 
-// h2c is an HTTP client speaking cleartext HTTP/2, for gRPC.
-var h2c = &http.Client{Transport: &http2.Transport{AllowHTTP: true, DialTLSContext: dialPlain}}
-
 // signUp creates a user through the gateway at baseURL; grpc picks the gRPC protocol
 // (else Connect with JSON, as the browser).
 func signUp(t testing.TB, baseURL string, grpc bool) *user {
 	t.Helper()
-	hc, opts := http.DefaultClient, []connect.ClientOption{connect.WithProtoJSON()}
+	p := rpctest.Connect
 	if grpc {
-		hc, opts = h2c, []connect.ClientOption{connect.WithGRPC()}
+		p = rpctest.GRPC
 	}
+	hc, opts := p.HTTPClient(), append([]connect.ClientOption{}, p.Options...)
 	email := fmt.Sprintf("e2e%d-%s@example.com", userCounter.Add(1), uuid.NewString()[:8])
 	resp, err := authv1connect.NewAuthServiceClient(hc, baseURL, opts...).SignUp(context.Background(),
 		connect.NewRequest(&authv1.SignUpRequest{Email: email, Password: "correct horse battery", TimeZone: "Europe/Paris"}))
@@ -53,7 +50,7 @@ func signUp(t testing.TB, baseURL string, grpc bool) *user {
 		t.Fatalf("sign up through the gateway: %v", err)
 	}
 	u := &user{id: resp.Msg.GetUser().GetId(), token: resp.Msg.GetSession().GetAccessToken()}
-	opts = append(opts, connect.WithInterceptors(bearer(u.token)))
+	opts = append(opts, connect.WithInterceptors(rpctest.Bearer(u.token)))
 	u.auth = authv1connect.NewAuthServiceClient(hc, baseURL, opts...)
 	u.tasks = taskv1connect.NewTaskServiceClient(hc, baseURL, opts...)
 	u.tags = taskv1connect.NewTagServiceClient(hc, baseURL, opts...)
@@ -86,25 +83,4 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-type bearer string
-
-func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		req.Header().Set("Authorization", "Bearer "+string(b))
-		return next(ctx, req)
-	}
-}
-
-func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
-		conn := next(ctx, spec)
-		conn.RequestHeader().Set("Authorization", "Bearer "+string(b))
-		return conn
-	}
-}
-
-func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return next
 }

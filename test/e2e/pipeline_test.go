@@ -18,6 +18,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/devmesh"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/meshtest"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 // TestMesh starts the mesh once and runs the scenarios against it; the one that kills
@@ -130,9 +131,9 @@ func TestMesh(t *testing.T) {
 		for name, opts := range map[string][]connect.ClientOption{"connect": nil, "grpc": {connect.WithGRPC()}} {
 			hc := http.DefaultClient
 			if name == "grpc" {
-				hc = h2c
+				hc = rpctest.GRPC.HTTPClient() // h2c
 			}
-			c := internalv1connect.NewTaskInternalServiceClient(hc, m.WebURL, append(opts, connect.WithInterceptors(bearer(u.token)))...)
+			c := internalv1connect.NewTaskInternalServiceClient(hc, m.WebURL, append(opts, connect.WithInterceptors(rpctest.Bearer(u.token)))...)
 			_, err := c.GetChangeSeq(context.Background(), connect.NewRequest(&internalv1.GetChangeSeqRequest{UserId: u.id}))
 			if code := connect.CodeOf(err); code != connect.CodeUnimplemented && code != connect.CodeNotFound {
 				t.Fatalf("%s: TaskInternalService through the gateway = %v; want it refused (Unimplemented or NotFound)", name, err)
@@ -185,7 +186,7 @@ func TestMesh(t *testing.T) {
 		if err := api.KillSidecar(); err != nil {
 			t.Fatal(err)
 		}
-		direct := taskv1connect.NewTaskServiceClient(http.DefaultClient, api.URL(), connect.WithInterceptors(bearer(u.token)))
+		direct := taskv1connect.NewTaskServiceClient(http.DefaultClient, api.URL(), connect.WithInterceptors(rpctest.Bearer(u.token)))
 		created, err := direct.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "survives a crash"}}))
 		if err != nil {
 			t.Fatal(err)
