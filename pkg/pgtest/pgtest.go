@@ -86,3 +86,33 @@ func Create(ctx context.Context) (databaseURL string, drop func() error, err err
 	}
 	return u.String(), drop, nil
 }
+
+// Main is the body of a TestMain that shares one database across a package's tests: it
+// creates the database, runs setup on its URL (typically migrations; nil for none), hands
+// the URL to use, runs the tests and drops the database. It returns the exit code for
+// os.Exit, 1 if the database could not be made ready; errors are printed on stderr.
+//
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, migrate, func(u string) { sharedDB = u })) }
+func Main(m *testing.M, setup func(ctx context.Context, url string) error, use func(url string)) int {
+	ctx := context.Background()
+	dbURL, drop, err := Create(ctx)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := drop(); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		}
+	}()
+	if setup != nil {
+		if err := setup(ctx, dbURL); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: set up %s: %v\n", dbURL, err)
+			return 1
+		}
+	}
+	if use != nil {
+		use(dbURL)
+	}
+	return m.Run()
+}

@@ -1,20 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
@@ -22,53 +12,16 @@ import (
 	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
-
-// syncBuffer is a log sink safe for the service's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t, nil) // empty: run must migrate it
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	keyFile := filepath.Join(t.TempDir(), "key.pem")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
+	keyFile, _, _ := rpctest.KeyFiles(t)
+	base, logs, stop := rpctest.StartRun(t, run, map[string]string{
 		"DATABASE_URL": dbURL, "AUTH_SIGNING_KEY_FILE": keyFile, "ADDR": "127.0.0.1:0",
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	logs := &syncBuffer{}
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs, ready) }()
-
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("run ended before serving: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		t.Fatal("not serving after 30 s")
-	}
-	base := "http://" + addr.String()
+	})
+	ctx := context.Background()
 
 	health := grpchealth.NewClient(http.DefaultClient, base)
 	if res, err := health.Check(ctx, &grpchealth.CheckRequest{Service: authv1connect.AuthServiceName}); err != nil || res.Status != grpchealth.StatusServing {
@@ -82,20 +35,31 @@ func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 		t.Fatalf("the request was not logged:\n%s", logs)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run after shutdown: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not return after its context ended")
+	if err := stop(); err != nil {
+		t.Fatalf("run after shutdown: %v", err)
 	}
 }
 
 func TestRunRefusesToStartWithoutItsSettings(t *testing.T) {
-	err := run(context.Background(), func(string) string { return "" }, &syncBuffer{}, nil)
-	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
-		t.Fatalf("run with no settings = %v; want an error naming DATABASE_URL", err)
+	// Settings are checked before anything touches the database: the signing key first.
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"nothing":               {env: map[string]string{}, want: "AUTH_SIGNING_KEY"},
+		"a key that is not PEM": {env: map[string]string{"AUTH_SIGNING_KEY": "secret"}, want: "AUTH_SIGNING_KEY"},
+		"a key but no database": {env: map[string]string{"AUTH_SIGNING_KEY_FILE": privateKeyFile(t)}, want: "DATABASE_URL"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), func(k string) string { return tc.env[k] }, &rpctest.LogBuffer{}, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run = %v; want an error naming %s", err, tc.want)
+			}
+		})
 	}
+}
+
+func privateKeyFile(t *testing.T) string {
+	priv, _, _ := rpctest.KeyFiles(t)
+	return priv
 }

@@ -1,20 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
-	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
@@ -22,55 +13,17 @@ import (
 
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
-	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
-
-// syncBuffer is a log sink safe for the service's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t, nil) // empty: run must migrate it
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	der, _ := x509.MarshalPKIXPublicKey(pub)
-	keyFile := filepath.Join(t.TempDir(), "verify.pem")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
+	_, keyFile, issuer := rpctest.KeyFiles(t)
+	base, logs, stop := rpctest.StartRun(t, run, map[string]string{
 		"DATABASE_URL": dbURL, "AUTH_VERIFY_KEY_FILE": keyFile, "ADDR": "127.0.0.1:0",
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	logs := &syncBuffer{}
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs, ready) }()
-
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("run ended before serving: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		t.Fatal("not serving after 30 s")
-	}
-	base := "http://" + addr.String()
+	})
+	ctx := context.Background()
 
 	health := grpchealth.NewClient(http.DefaultClient, base)
 	if res, err := health.Check(ctx, &grpchealth.CheckRequest{Service: notificationv1connect.NotificationServiceName}); err != nil || res.Status != grpchealth.StatusServing {
@@ -81,7 +34,7 @@ func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 	}
 	// A token signed by the api's key (the private half of the one run verifies with)
 	// reads the freshly migrated, empty inbox.
-	token, _, err := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"}).Issue(uuid.New())
+	token, _, err := issuer.Issue(uuid.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,33 +57,30 @@ func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 		t.Fatalf("MarkNotificationsRead without a token: %v; want Unauthenticated", err)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run after shutdown: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not return after its context ended")
+	if err := stop(); err != nil {
+		t.Fatalf("run after shutdown: %v", err)
 	}
 }
 
 func TestRunRefusesToStartWithoutItsSettings(t *testing.T) {
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	privPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	privFile, _, _ := rpctest.KeyFiles(t)
+	privPEM, err := os.ReadFile(privFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct {
 		env  map[string]string
 		want string
 	}{
-		"nothing":               {env: map[string]string{}, want: "DATABASE_URL"},
+		// Settings are checked before anything touches the database: the key first.
+		"nothing":               {env: map[string]string{}, want: "AUTH_VERIFY_KEY"},
 		"no key":                {env: map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x"}, want: "AUTH_VERIFY_KEY"},
 		"a key that is not PEM": {env: map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "AUTH_VERIFY_KEY": "secret"}, want: "AUTH_VERIFY_KEY"},
 		// The api's private key is accepted: the error is then about the database.
-		"unreachable database": {env: map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?connect_timeout=2", "AUTH_VERIFY_KEY": privPEM}, want: "127.0.0.1"},
+		"unreachable database": {env: map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?connect_timeout=2", "AUTH_VERIFY_KEY": string(privPEM)}, want: "127.0.0.1"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := run(context.Background(), func(k string) string { return tc.env[k] }, &syncBuffer{}, nil)
+			err := run(context.Background(), func(k string) string { return tc.env[k] }, &rpctest.LogBuffer{}, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("run = %v; want an error naming %s", err, tc.want)
 			}

@@ -126,6 +126,12 @@ func TestMesh(t *testing.T) {
 		}
 	})
 
+	t.Run("reflection through the gateway describes only the public services", func(t *testing.T) {
+		testGatewayDescribesOnlyThePublicServices(t, m)
+	})
+	t.Run("the gateway speaks gRPC-Web", func(t *testing.T) { testGatewaySpeaksGRPCWeb(t, m) })
+	t.Run("a request id given at the gateway reaches the api's log", func(t *testing.T) { testRequestIDCrossesTheMesh(t, m) })
+
 	t.Run("TaskInternalService is not reachable through the gateway", func(t *testing.T) {
 		u := signUp(t, m.WebURL, false)
 		for name, opts := range map[string][]connect.ClientOption{"connect": nil, "grpc": {connect.WithGRPC()}} {

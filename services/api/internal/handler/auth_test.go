@@ -21,6 +21,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/password"
 	"github.com/taskmesh/taskmesh/pkg/ratelimit"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/api/internal/handler"
 )
 
@@ -58,7 +59,7 @@ func authRefresh(c *clients, token string) (*authv1.Session, error) {
 }
 
 // authGetMe calls GetMe with accessToken ("" for none).
-func authGetMe(e *env, p protocol, accessToken string) (*authv1.User, error) {
+func authGetMe(e *env, p rpctest.Protocol, accessToken string) (*authv1.User, error) {
 	resp, err := e.clientsWithToken(p, accessToken).auth.GetMe(context.Background(), connect.NewRequest(&authv1.GetMeRequest{}))
 	if err != nil {
 		return nil, err
@@ -67,7 +68,7 @@ func authGetMe(e *env, p protocol, accessToken string) (*authv1.User, error) {
 }
 
 // authWantMe fails the test unless accessToken is accepted by GetMe as userID.
-func authWantMe(t testing.TB, e *env, p protocol, accessToken, userID string) *authv1.User {
+func authWantMe(t testing.TB, e *env, p rpctest.Protocol, accessToken, userID string) *authv1.User {
 	t.Helper()
 	me, err := authGetMe(e, p, accessToken)
 	if err != nil {
@@ -127,8 +128,8 @@ func authWantSession(t testing.TB, s *authv1.Session) {
 
 func TestSignUpReturnsUserAndWorkingSession(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			local := "Mixed.Case-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 			email := local + "@Example.COM"
 			before := time.Now().Add(-time.Second)
@@ -169,7 +170,7 @@ func TestSignUpReturnsUserAndWorkingSession(t *testing.T) {
 	}
 
 	t.Run("given display name and time zone are kept", func(t *testing.T) {
-		resp, err := e.anonymous(protocols[0]).auth.SignUp(context.Background(), connect.NewRequest(&authv1.SignUpRequest{
+		resp, err := e.anonymous(rpctest.Connect).auth.SignUp(context.Background(), connect.NewRequest(&authv1.SignUpRequest{
 			Email: authEmail("named"), Password: authTestPassword, DisplayName: "  Ada Lovelace ", TimeZone: "Europe/London",
 		}))
 		if err != nil {
@@ -183,13 +184,13 @@ func TestSignUpReturnsUserAndWorkingSession(t *testing.T) {
 
 func TestSignUpDuplicateEmailInAnotherCaseIsAlreadyExists(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			email := authEmail("dup")
 			first := authSignUp(t, e.anonymous(p), email)
 			for _, again := range []string{email, strings.ToUpper(email), strings.ToUpper(email[:1]) + email[1:]} {
 				_, err := e.anonymous(p).auth.SignUp(context.Background(), connect.NewRequest(&authv1.SignUpRequest{Email: again, Password: "another password"}))
-				wantCode(t, err, connect.CodeAlreadyExists)
+				rpctest.WantCode(t, err, connect.CodeAlreadyExists)
 			}
 			if n := authCountUsers(t, e, email); n != 1 {
 				t.Fatalf("%d users with email %s; want 1", n, email)
@@ -223,9 +224,9 @@ func TestSignUpRejectsBadInput(t *testing.T) {
 		{name: "8-char password is enough", req: &authv1.SignUpRequest{Password: "12345678"}},
 		{name: "128-char password is allowed", req: &authv1.SignUpRequest{Password: strings.Repeat("p", 128)}},
 	}
-	for _, p := range protocols {
+	for _, p := range rpctest.Protocols {
 		for _, tc := range cases {
-			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(p.Name+"/"+tc.name, func(t *testing.T) {
 				req := proto.Clone(tc.req).(*authv1.SignUpRequest)
 				if req.Email == "" {
 					req.Email = authEmail("input")
@@ -240,7 +241,7 @@ func TestSignUpRejectsBadInput(t *testing.T) {
 					}
 					return
 				}
-				wantInvalid(t, err, tc.wantField)
+				rpctest.WantInvalid(t, err, tc.wantField)
 				if n := authCountUsers(t, e, req.Email); n != 0 {
 					t.Fatalf("a rejected sign-up stored %d users", n)
 				}
@@ -251,8 +252,8 @@ func TestSignUpRejectsBadInput(t *testing.T) {
 
 func TestSignIn(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			email := authEmail("signin")
 			up := authSignUp(t, e.anonymous(p), email)
 			userID := up.GetUser().GetId()
@@ -289,7 +290,7 @@ func TestSignIn(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := authSignIn(e.anonymous(p), tc.email, tc.password)
-					wantCode(t, err, connect.CodeUnauthenticated)
+					rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 					var cerr *connect.Error
 					if !errors.As(err, &cerr) {
 						t.Fatalf("not a Connect error: %v", err)
@@ -312,8 +313,8 @@ func TestSignIn(t *testing.T) {
 func TestRefreshRotatesAndRevokesTheFamilyOnReuse(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			anon := e.anonymous(p)
 			email := authEmail("refresh")
 			up := authSignUp(t, anon, email)
@@ -342,7 +343,7 @@ func TestRefreshRotatesAndRevokesTheFamilyOnReuse(t *testing.T) {
 			}
 
 			_, err = authRefresh(anon, r0)
-			wantCode(t, err, connect.CodeUnauthenticated)
+			rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 
 			_, err = authRefresh(anon, r1)
 			if connect.CodeOf(err) != connect.CodeUnauthenticated {
@@ -372,7 +373,7 @@ func TestRefreshRotatesAndRevokesTheFamilyOnReuse(t *testing.T) {
 func TestRefreshRejectsExpiredAndUnknownTokens(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := protocols[0]
+	p := rpctest.Connect
 	anon := e.anonymous(p)
 
 	for _, tc := range []struct {
@@ -397,7 +398,7 @@ func TestRefreshRejectsExpiredAndUnknownTokens(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tok := tc.token(t)
 			_, err := authRefresh(anon, tok)
-			wantCode(t, err, connect.CodeUnauthenticated)
+			rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 			var successors int
 			if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM refresh_tokens r JOIN refresh_tokens o ON o.family_id = r.family_id
 				WHERE o.token_hash = $1 AND r.id <> o.id`, authTokenHash(tok)).Scan(&successors); err != nil {
@@ -412,8 +413,8 @@ func TestRefreshRejectsExpiredAndUnknownTokens(t *testing.T) {
 
 func TestSignOutRevokesTheSession(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			anon := e.anonymous(p)
 			email := authEmail("signout")
 			up := authSignUp(t, anon, email)
@@ -433,9 +434,9 @@ func TestSignOutRevokesTheSession(t *testing.T) {
 				t.Fatalf("SignOut: %v", err)
 			}
 			_, err = authRefresh(anon, s1.GetRefreshToken())
-			wantCode(t, err, connect.CodeUnauthenticated)
+			rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 			_, err = authRefresh(anon, up.GetSession().GetRefreshToken())
-			wantCode(t, err, connect.CodeUnauthenticated)
+			rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 
 			if err := signOut(s1.GetRefreshToken()); err != nil {
 				t.Fatalf("signing out twice: %v", err)
@@ -454,7 +455,7 @@ func TestGetMeAndUpdateProfileNeedAValidToken(t *testing.T) {
 	e := newEnv(t)
 	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
 	foreign := authn.NewIssuer(otherKey, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
-	for _, p := range protocols {
+	for _, p := range rpctest.Protocols {
 		u := e.newUser(p)
 		forged, _, err := foreign.Issue(u.userID)
 		if err != nil {
@@ -467,14 +468,14 @@ func TestGetMeAndUpdateProfileNeedAValidToken(t *testing.T) {
 			{"garbage token", "garbage"},
 			{"token signed by another key", forged},
 		} {
-			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(p.Name+"/"+tc.name, func(t *testing.T) {
 				c := e.clientsWithToken(p, tc.token)
 				_, err := c.auth.GetMe(context.Background(), connect.NewRequest(&authv1.GetMeRequest{}))
-				wantCode(t, err, connect.CodeUnauthenticated)
+				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 				_, err = c.auth.UpdateProfile(context.Background(), connect.NewRequest(&authv1.UpdateProfileRequest{
 					DisplayName: proto.String("Hacked"), TimeZone: proto.String("Asia/Tokyo"),
 				}))
-				wantCode(t, err, connect.CodeUnauthenticated)
+				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 				if row := authLoadUser(t, e, u.userID.String()); row.displayName == "Hacked" || row.timeZone != "Europe/Paris" {
 					t.Fatalf("an unauthenticated UpdateProfile changed the user: %+v", row)
 				}
@@ -486,8 +487,8 @@ func TestGetMeAndUpdateProfileNeedAValidToken(t *testing.T) {
 func TestUpdateProfile(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			u := e.newUser(p) // Europe/Paris
 			start := authLoadUser(t, e, u.userID.String())
 			update := func(req *authv1.UpdateProfileRequest) (*authv1.User, error) {
@@ -540,7 +541,7 @@ func TestUpdateProfile(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := update(tc.req)
-					wantInvalid(t, err, tc.field)
+					rpctest.WantInvalid(t, err, tc.field)
 					wantStored(t, "Grace Hopper", "America/New_York")
 				})
 			}
@@ -596,7 +597,7 @@ func TestUpdateProfileTimeZoneMovesAllDayDeadlines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u := e.newUser(protocols[1]) // Europe/Paris
+			u := e.newUser(rpctest.GRPC) // Europe/Paris
 			var allDay []string
 			for _, d := range days {
 				id := createAllDay(t, u, d)
@@ -626,7 +627,7 @@ func TestUpdateProfileTimeZoneMovesAllDayDeadlines(t *testing.T) {
 
 			// A rejected change moves nothing.
 			_, err = u.auth.UpdateProfile(ctx, connect.NewRequest(&authv1.UpdateProfileRequest{TimeZone: proto.String("Mars/Base")}))
-			wantInvalid(t, err, "time_zone")
+			rpctest.WantInvalid(t, err, "time_zone")
 			for i, id := range allDay {
 				if got, want := dueAt(t, id), endOfDay(days[i], paris); !got.Equal(want) {
 					t.Fatalf("a rejected time zone moved due_at to %v; want %v", got, want)
@@ -688,8 +689,8 @@ func TestRateLimitSignInPerAccount(t *testing.T) {
 		PerAccount: ratelimit.NewMemory(3, time.Minute),
 		PerAddress: ratelimit.NewMemory(1000, time.Minute),
 	}))
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			anon := e.anonymous(p)
 			email, bystander := authEmail("limited"), authEmail("bystander")
 			authSignUp(t, anon, email)
@@ -702,13 +703,13 @@ func TestRateLimitSignInPerAccount(t *testing.T) {
 				}
 			}
 			_, err := authSignIn(anon, email, "wrong password!")
-			wantCode(t, err, connect.CodeResourceExhausted)
+			rpctest.WantCode(t, err, connect.CodeResourceExhausted)
 			_, err = authSignIn(anon, email, authTestPassword)
 			if connect.CodeOf(err) != connect.CodeResourceExhausted {
 				t.Fatalf("right password past the limit: %v; want ResourceExhausted (no guessing past the limit)", err)
 			}
 			_, err = authSignIn(anon, bystander, "wrong password!")
-			wantCode(t, err, connect.CodeUnauthenticated)
+			rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 			if _, err := authSignIn(anon, bystander, authTestPassword); err != nil {
 				t.Fatalf("another account is limited too: %v", err)
 			}
@@ -723,20 +724,20 @@ func TestRateLimitPerAddress(t *testing.T) {
 			PerAddress: ratelimit.NewMemory(2, time.Minute),
 		})
 	}
-	for _, p := range protocols {
-		t.Run(p.name+"/SignUp", func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name+"/SignUp", func(t *testing.T) {
 			e := newEnv(t, limits())
 			anon := e.anonymous(p)
 			authSignUp(t, anon, authEmail("addr1"))
 			authSignUp(t, anon, authEmail("addr2"))
 			third := authEmail("addr3")
 			_, err := anon.auth.SignUp(context.Background(), connect.NewRequest(&authv1.SignUpRequest{Email: third, Password: authTestPassword}))
-			wantCode(t, err, connect.CodeResourceExhausted)
+			rpctest.WantCode(t, err, connect.CodeResourceExhausted)
 			if n := authCountUsers(t, e, third); n != 0 {
 				t.Fatalf("a rate-limited sign-up stored %d users", n)
 			}
 		})
-		t.Run(p.name+"/SignIn", func(t *testing.T) {
+		t.Run(p.Name+"/SignIn", func(t *testing.T) {
 			e := newEnv(t, limits())
 			anon := e.anonymous(p)
 			for i := range 2 {
@@ -746,14 +747,14 @@ func TestRateLimitPerAddress(t *testing.T) {
 				}
 			}
 			_, err := authSignIn(anon, authEmail("nobody"), authTestPassword)
-			wantCode(t, err, connect.CodeResourceExhausted)
+			rpctest.WantCode(t, err, connect.CodeResourceExhausted)
 		})
 	}
 }
 
 func TestSignUpStoresOWASPHash(t *testing.T) {
 	e := newEnv(t, withPasswords(password.NewHasher(password.OWASP, 1)))
-	p := protocols[0]
+	p := rpctest.Connect
 	email := authEmail("owasp")
 	up := authSignUp(t, e.anonymous(p), email)
 	row := authLoadUser(t, e, up.GetUser().GetId())
@@ -766,5 +767,5 @@ func TestSignUpStoresOWASPHash(t *testing.T) {
 	}
 	authWantMe(t, e, p, in.GetSession().GetAccessToken(), up.GetUser().GetId())
 	_, err = authSignIn(e.anonymous(p), email, "not the password")
-	wantCode(t, err, connect.CodeUnauthenticated)
+	rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 }

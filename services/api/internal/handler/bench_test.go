@@ -10,6 +10,7 @@ import (
 	"connectrpc.com/connect"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 // BenchmarkListTasks10k measures ListTasks through the real handler (Connect over
@@ -22,7 +23,7 @@ import (
 func BenchmarkListTasks10k(b *testing.B) {
 	e := newEnv(b)
 	ctx := context.Background()
-	u, other := e.newUser(protocols[0]), e.newUser(protocols[0])
+	u, other := e.newUser(rpctest.Connect), e.newUser(rpctest.Connect)
 	tag, err := u.tags.CreateTag(ctx, connect.NewRequest(&taskv1.CreateTagRequest{Name: "urgent"}))
 	if err != nil {
 		b.Fatal(err)

@@ -5,8 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -25,6 +23,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/ratelimit"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/api/internal/handler"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
 	apisql "github.com/taskmesh/taskmesh/sql/api"
@@ -35,24 +34,7 @@ import (
 // table (the outbox) use their own database (newEnv with ownDatabase).
 var sharedDB string
 
-func TestMain(m *testing.M) {
-	ctx := context.Background()
-	url, drop, err := pgtest.Create(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := func() int {
-		defer drop() //nolint:errcheck // best effort at exit
-		if err := migrate(ctx, url); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		sharedDB = url
-		return m.Run()
-	}()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, migrate, func(u string) { sharedDB = u })) }
 
 func migrate(ctx context.Context, url string) error {
 	return pgschema.Migrate(ctx, url, store.Schema, apisql.Migrations, "migrations")
@@ -109,34 +91,8 @@ func newEnvOn(t testing.TB, dbURL string, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&deps)
 	}
-	srv := httptest.NewUnstartedServer(handler.NewMux(deps))
-	srv.Config.Protocols = new(http.Protocols)
-	srv.Config.Protocols.SetHTTP1(true)
-	srv.Config.Protocols.SetUnencryptedHTTP2(true)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return &env{t: t, pool: pool, store: deps.Store, issuer: issuer, url: srv.URL, deps: deps}
-}
-
-// protocol is one wire protocol the handlers must serve.
-type protocol struct {
-	name string
-	opts []connect.ClientOption
-}
-
-// protocols are Connect (HTTP/1.1 JSON) and gRPC (h2c binary).
-var protocols = []protocol{
-	{name: "connect", opts: []connect.ClientOption{connect.WithProtoJSON()}},
-	{name: "grpc", opts: []connect.ClientOption{connect.WithGRPC()}},
-}
-
-func (e *env) httpClient(p protocol) *http.Client {
-	if p.name != "grpc" {
-		return http.DefaultClient
-	}
-	tr := &http.Transport{Protocols: new(http.Protocols)}
-	tr.Protocols.SetUnencryptedHTTP2(true)
-	return &http.Client{Transport: tr}
+	url := rpctest.NewServer(t, handler.NewMux(deps))
+	return &env{t: t, pool: pool, store: deps.Store, issuer: issuer, url: url, deps: deps}
 }
 
 // clients are the api's service clients for one user (or anonymous) over one protocol.
@@ -149,14 +105,14 @@ type clients struct {
 }
 
 // anonymous returns clients that send no access token.
-func (e *env) anonymous(p protocol) *clients { return e.clientsWithToken(p, "") }
+func (e *env) anonymous(p rpctest.Protocol) *clients { return e.clientsWithToken(p, "") }
 
-func (e *env) clientsWithToken(p protocol, token string) *clients {
-	opts := append([]connect.ClientOption{}, p.opts...)
+func (e *env) clientsWithToken(p rpctest.Protocol, token string) *clients {
+	opts := append([]connect.ClientOption{}, p.Options...)
 	if token != "" {
-		opts = append(opts, connect.WithInterceptors(bearer(token)))
+		opts = append(opts, connect.WithInterceptors(rpctest.Bearer(token)))
 	}
-	hc := e.httpClient(p)
+	hc := p.HTTPClient()
 	return &clients{
 		token: token,
 		auth:  authv1connect.NewAuthServiceClient(hc, e.url, opts...),
@@ -168,7 +124,7 @@ func (e *env) clientsWithToken(p protocol, token string) *clients {
 var userCounter atomic.Int64
 
 // newUser signs up a fresh user through the API and returns its clients.
-func (e *env) newUser(p protocol) *clients {
+func (e *env) newUser(p rpctest.Protocol) *clients {
 	e.t.Helper()
 	email := fmt.Sprintf("user%d-%s@example.com", userCounter.Add(1), uuid.NewString()[:8])
 	resp, err := e.anonymous(p).auth.SignUp(context.Background(), connect.NewRequest(&authv1.SignUpRequest{
@@ -180,46 +136,4 @@ func (e *env) newUser(p protocol) *clients {
 	c := e.clientsWithToken(p, resp.Msg.GetSession().GetAccessToken())
 	c.userID = uuid.MustParse(resp.Msg.GetUser().GetId())
 	return c
-}
-
-// bearer sends an access token on every call.
-type bearer string
-
-func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		req.Header().Set("Authorization", "Bearer "+string(b))
-		return next(ctx, req)
-	}
-}
-
-func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
-		conn := next(ctx, spec)
-		conn.RequestHeader().Set("Authorization", "Bearer "+string(b))
-		return conn
-	}
-}
-
-func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return next
-}
-
-// wantCode fails the test unless err is a Connect error with code.
-func wantCode(t testing.TB, err error, code connect.Code) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got success; want %v", code)
-	}
-	if got := connect.CodeOf(err); got != code {
-		t.Fatalf("got %v (%v); want %v", got, err, code)
-	}
-}
-
-// msg returns the message of a response, or nil on error: generated getters accept nil,
-// so `msg(c.GetTask(ctx, req)).GetTask()` is safe whatever happened.
-func msg[T any](resp *connect.Response[T], err error) (*T, error) {
-	if err != nil {
-		return nil, err
-	}
-	return resp.Msg, nil
 }

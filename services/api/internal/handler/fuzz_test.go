@@ -14,6 +14,7 @@ import (
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/pagetoken"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
 )
 
@@ -39,7 +40,7 @@ func fuzzListRequest(sort uint8, desc bool, token string) *taskv1.ListTasksReque
 // or InvalidArgument on page_token; never Internal, never a panic.
 func FuzzListTasksPageToken(f *testing.F) {
 	e := newEnv(f)
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	ctx := context.Background()
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
@@ -151,12 +152,12 @@ func FuzzListTasksPageToken(f *testing.F) {
 			t.Fatalf("ListTasks(sort_by %v, descending %v, page_token %q = %s) = %v; want a page or InvalidArgument on page_token%s",
 				req.GetSortBy(), desc, token, decodedToken(token), err, cursorBugHint(token, req))
 		}
-		for _, field := range violatedFields(t, err) {
+		for _, field := range rpctest.ViolatedFields(t, err) {
 			if field == "page_token" {
 				return
 			}
 		}
-		t.Fatalf("ListTasks(page_token %q = %s): InvalidArgument names %v; want page_token", token, decodedToken(token), violatedFields(t, err))
+		t.Fatalf("ListTasks(page_token %q = %s): InvalidArgument names %v; want page_token", token, decodedToken(token), rpctest.ViolatedFields(t, err))
 	})
 }
 
@@ -222,8 +223,8 @@ func timestampBugHint(in *taskv1.Task) string {
 // rather than a moment. due 0 means no due time.
 func FuzzCreateTaskValidation(f *testing.F) {
 	e := newEnv(f)
-	u := e.newUser(protocols[1]) // binary, so that any value reaches the server
-	asJSON := e.clientsWithToken(protocols[0], u.token)
+	u := e.newUser(rpctest.GRPC) // binary, so that any value reaches the server
+	asJSON := e.clientsWithToken(rpctest.Connect, u.token)
 
 	day := int64(1798761600) // 2027-01-01T00:00:00Z
 	f.Add("Buy milk", "", int32(0), int64(0), int32(0), int64(0), uint8(0))
@@ -266,7 +267,7 @@ func FuzzCreateTaskValidation(f *testing.F) {
 			if code := connect.CodeOf(err); code != connect.CodeInvalidArgument {
 				t.Fatalf("CreateTask(%v) = %v; want success or InvalidArgument%s", in, err, timestampBugHint(in))
 			}
-			if len(violatedFields(t, err)) == 0 {
+			if len(rpctest.ViolatedFields(t, err)) == 0 {
 				t.Fatalf("CreateTask(%v): InvalidArgument without a field violation: %v", in, err)
 			}
 			return

@@ -16,6 +16,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/pkg/server"
 )
 
@@ -45,7 +46,7 @@ func (c callerHeader) WrapStreamingHandler(n connect.StreamingHandlerFunc) conne
 func TestSpawnOccurrenceCopiesTheTaskOnceAndOnlyOnce(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	tag, err := u.tags.CreateTag(ctx, connect.NewRequest(&taskv1.CreateTagRequest{Name: "gym"}))
 	if err != nil {
 		t.Fatal(err)
@@ -123,12 +124,12 @@ func TestSpawnOccurrenceCopiesTheTaskOnceAndOnlyOnce(t *testing.T) {
 	_, err = rec.SpawnOccurrence(ctx, connect.NewRequest(&internalv1.SpawnOccurrenceRequest{
 		UserId: u.userID.String(), SourceTaskId: first.GetId(), SeriesId: first.GetSeriesId(), OccurrenceIndex: 5, Due: nextDue,
 	}))
-	wantInvalid(t, err, "occurrence_index")
-	other := e.newUser(protocols[0])
+	rpctest.WantInvalid(t, err, "occurrence_index")
+	other := e.newUser(rpctest.Connect)
 	_, err = rec.SpawnOccurrence(ctx, connect.NewRequest(&internalv1.SpawnOccurrenceRequest{
 		UserId: other.userID.String(), SourceTaskId: first.GetId(), SeriesId: first.GetSeriesId(), OccurrenceIndex: 2, Due: nextDue,
 	}))
-	wantCode(t, err, connect.CodeNotFound)
+	rpctest.WantCode(t, err, connect.CodeNotFound)
 
 	series, err := rec.GetSeries(ctx, connect.NewRequest(&internalv1.GetSeriesRequest{UserId: u.userID.String(), SeriesId: first.GetSeriesId()}))
 	if err != nil {
@@ -138,15 +139,15 @@ func TestSpawnOccurrenceCopiesTheTaskOnceAndOnlyOnce(t *testing.T) {
 		t.Fatalf("series = %v", series.Msg)
 	}
 	_, err = rec.GetSeries(ctx, connect.NewRequest(&internalv1.GetSeriesRequest{UserId: other.userID.String(), SeriesId: first.GetSeriesId()}))
-	wantCode(t, err, connect.CodeNotFound)
+	rpctest.WantCode(t, err, connect.CodeNotFound)
 }
 
 func TestInternalServiceIsOnlyForTheMeshCallers(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	for _, caller := range []string{"", meshnames.Web, "stranger"} {
 		_, err := e.internalClient(caller).GetChangeSeq(context.Background(), connect.NewRequest(&internalv1.GetChangeSeqRequest{UserId: u.userID.String()}))
-		wantCode(t, err, connect.CodePermissionDenied)
+		rpctest.WantCode(t, err, connect.CodePermissionDenied)
 	}
 	resp, err := e.internalClient(meshnames.Realtime).GetChangeSeq(context.Background(), connect.NewRequest(&internalv1.GetChangeSeqRequest{UserId: u.userID.String()}))
 	if err != nil || resp.Msg.GetChangeSeq() != 0 {
@@ -157,7 +158,7 @@ func TestInternalServiceIsOnlyForTheMeshCallers(t *testing.T) {
 func TestReminderSweepFiresDueRemindersOnceAndSkipsDoneTasks(t *testing.T) {
 	e := newOwnEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	now := time.Now()
 	create := func(title string, remindAt time.Time) *taskv1.Task {
 		r, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{
@@ -220,7 +221,7 @@ func TestReminderSweepFiresDueRemindersOnceAndSkipsDoneTasks(t *testing.T) {
 func TestConcurrentSweepsClaimEachReminderOnce(t *testing.T) {
 	e := newOwnEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	past := time.Now().Add(-time.Minute)
 	for i := range 50 {
 		_, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{

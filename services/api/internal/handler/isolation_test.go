@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 // victim is user A's data that user B attacks.
@@ -32,8 +33,8 @@ type victim struct {
 // same message, so nothing leaks), and A's data, the outbox included, is unchanged.
 func TestIsolationOtherUsersIDsAreNotFound(t *testing.T) {
 	e := newOwnEnv(t) // the outbox is counted
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			ctx := context.Background()
 			a, b := e.newUser(p), e.newUser(p)
 			v := makeVictim(ctx, t, a)
@@ -93,7 +94,7 @@ func TestIsolationOtherUsersIDsAreNotFound(t *testing.T) {
 			// must not learn it.
 			for rpc, call := range taskRPCs {
 				want := call(uuid.NewString())
-				wantCode(t, want, connect.CodeNotFound)
+				rpctest.WantCode(t, want, connect.CodeNotFound)
 				for role, id := range taskIDs {
 					sameAsMissing(t, rpc+" on A's "+role+" task", call(id), want)
 				}
@@ -126,7 +127,7 @@ func TestIsolationOtherUsersIDsAreNotFound(t *testing.T) {
 			}
 			for rpc, call := range tagRPCs {
 				want := call(uuid.NewString())
-				wantCode(t, want, connect.CodeNotFound)
+				rpctest.WantCode(t, want, connect.CodeNotFound)
 				sameAsMissing(t, rpc+" with A's tag", call(v.tagID), want)
 			}
 

@@ -11,37 +11,38 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 func TestTaskLifecycleTransitionsAndPreconditions(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[1])
+	u := e.newUser(rpctest.GRPC)
 	r, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "water plants"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := r.Msg.GetTask().GetId()
 	complete := func() (*taskv1.Task, error) {
-		m, err := msg(u.tasks.CompleteTask(ctx, connect.NewRequest(&taskv1.CompleteTaskRequest{Id: id})))
+		m, err := rpctest.Msg(u.tasks.CompleteTask(ctx, connect.NewRequest(&taskv1.CompleteTaskRequest{Id: id})))
 		return m.GetTask(), err
 	}
 	reopen := func() (*taskv1.Task, error) {
-		m, err := msg(u.tasks.ReopenTask(ctx, connect.NewRequest(&taskv1.ReopenTaskRequest{Id: id})))
+		m, err := rpctest.Msg(u.tasks.ReopenTask(ctx, connect.NewRequest(&taskv1.ReopenTaskRequest{Id: id})))
 		return m.GetTask(), err
 	}
 	del := func() (*taskv1.Task, error) {
-		m, err := msg(u.tasks.DeleteTask(ctx, connect.NewRequest(&taskv1.DeleteTaskRequest{Id: id})))
+		m, err := rpctest.Msg(u.tasks.DeleteTask(ctx, connect.NewRequest(&taskv1.DeleteTaskRequest{Id: id})))
 		return m.GetTask(), err
 	}
 	restore := func() (*taskv1.Task, error) {
-		m, err := msg(u.tasks.RestoreTask(ctx, connect.NewRequest(&taskv1.RestoreTaskRequest{Id: id})))
+		m, err := rpctest.Msg(u.tasks.RestoreTask(ctx, connect.NewRequest(&taskv1.RestoreTaskRequest{Id: id})))
 		return m.GetTask(), err
 	}
 	_, err = reopen()
-	wantCode(t, err, connect.CodeFailedPrecondition)
+	rpctest.WantCode(t, err, connect.CodeFailedPrecondition)
 	_, err = restore()
-	wantCode(t, err, connect.CodeFailedPrecondition)
+	rpctest.WantCode(t, err, connect.CodeFailedPrecondition)
 
 	done, err := complete()
 	if err != nil {
@@ -51,7 +52,7 @@ func TestTaskLifecycleTransitionsAndPreconditions(t *testing.T) {
 		t.Fatalf("completed task = %v", done)
 	}
 	_, err = complete()
-	wantCode(t, err, connect.CodeFailedPrecondition)
+	rpctest.WantCode(t, err, connect.CodeFailedPrecondition)
 
 	open, err := reopen()
 	if err != nil {
@@ -69,13 +70,13 @@ func TestTaskLifecycleTransitionsAndPreconditions(t *testing.T) {
 		t.Fatal("deleted task has no deleted_at")
 	}
 	_, err = del()
-	wantCode(t, err, connect.CodeFailedPrecondition)
+	rpctest.WantCode(t, err, connect.CodeFailedPrecondition)
 	_, err = complete()
-	wantCode(t, err, connect.CodeFailedPrecondition)
+	rpctest.WantCode(t, err, connect.CodeFailedPrecondition)
 	_, err = u.tasks.UpdateTask(ctx, connect.NewRequest(&taskv1.UpdateTaskRequest{
 		Task: &taskv1.Task{Id: id, Title: "x"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}, ExpectedVersion: gone.GetVersion(),
 	}))
-	wantCode(t, err, connect.CodeFailedPrecondition)
+	rpctest.WantCode(t, err, connect.CodeFailedPrecondition)
 	// Deleted tasks can still be read (for undo) but are hidden from lists.
 	if _, err := u.tasks.GetTask(ctx, connect.NewRequest(&taskv1.GetTaskRequest{Id: id})); err != nil {
 		t.Fatal(err)
@@ -99,7 +100,7 @@ func TestTaskLifecycleTransitionsAndPreconditions(t *testing.T) {
 func TestUpdateTaskMovesRelativeRemindersWithTheDueTime(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	due := time.Date(2030, 3, 10, 9, 0, 0, 0, time.UTC)
 	fixed := due.Add(-48 * time.Hour)
 	r, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{
@@ -139,13 +140,13 @@ func TestUpdateTaskMovesRelativeRemindersWithTheDueTime(t *testing.T) {
 		Task:       &taskv1.Task{Id: before.GetId(), Due: &taskv1.Due{Kind: &taskv1.Due_At{At: timestamppb.New(fixed.Add(-time.Hour))}}},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"due"}}, ExpectedVersion: 2,
 	}))
-	wantInvalid(t, err, "task.reminders[1].at")
+	rpctest.WantInvalid(t, err, "task.reminders[1].at")
 }
 
 func TestAllDayTaskDeadlineIsTheEndOfTheDayInTheUsersZone(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0]) // Europe/Paris
+	u := e.newUser(rpctest.Connect) // Europe/Paris
 	r, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{
 		Title: "tax return", Due: &taskv1.Due{Kind: &taskv1.Due_Date{Date: &taskv1.Date{Year: 2030, Month: 7, Day: 14}}},
 		Reminders: []*taskv1.Reminder{{When: &taskv1.Reminder_BeforeDue{BeforeDue: durationpb.New(24 * time.Hour)}}},

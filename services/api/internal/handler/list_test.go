@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 // listFixture is a user with a few hundred varied tasks.
@@ -27,7 +28,7 @@ type listFixture struct {
 func newListFixture(t *testing.T, e *env, n int) *listFixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &listFixture{u: e.newUser(protocols[0]), now: time.Now()}
+	f := &listFixture{u: e.newUser(rpctest.Connect), now: time.Now()}
 	for i, name := range []string{"alpha", "beta"} {
 		r, err := f.u.tags.CreateTag(ctx, connect.NewRequest(&taskv1.CreateTagRequest{Name: name}))
 		if err != nil {

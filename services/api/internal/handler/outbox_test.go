@@ -13,6 +13,7 @@ import (
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 // outboxRow is one decoded outbox row.
@@ -95,7 +96,7 @@ func checkChangeEvents(t *testing.T, rows []outboxRow, userID uuid.UUID, typ eve
 func TestEveryTaskChangeWritesItsEventsOnceAndRejectedOnesNone(t *testing.T) {
 	e := newOwnEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	upserted, deleted := eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_TASK_UPSERTED, eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_TASK_DELETED
 
 	seen := 0
@@ -126,13 +127,13 @@ func TestEveryTaskChangeWritesItsEventsOnceAndRejectedOnesNone(t *testing.T) {
 	_, err = u.tasks.UpdateTask(ctx, connect.NewRequest(&taskv1.UpdateTaskRequest{
 		Task: &taskv1.Task{Id: id, Title: "stale"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}, ExpectedVersion: 1,
 	}))
-	wantCode(t, err, connect.CodeAborted)
+	rpctest.WantCode(t, err, connect.CodeAborted)
 	_, err = u.tasks.ReopenTask(ctx, connect.NewRequest(&taskv1.ReopenTaskRequest{Id: id}))
-	wantCode(t, err, connect.CodeFailedPrecondition)
+	rpctest.WantCode(t, err, connect.CodeFailedPrecondition)
 	_, err = u.tasks.CompleteTask(ctx, connect.NewRequest(&taskv1.CompleteTaskRequest{Id: uuid.NewString()}))
-	wantCode(t, err, connect.CodeNotFound)
+	rpctest.WantCode(t, err, connect.CodeNotFound)
 	_, err = u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: ""}}))
-	wantCode(t, err, connect.CodeInvalidArgument)
+	rpctest.WantCode(t, err, connect.CodeInvalidArgument)
 	if rows := next(); len(rows) != 0 {
 		t.Fatalf("rejected requests wrote %d outbox rows", len(rows))
 	}
@@ -144,19 +145,19 @@ func TestEveryTaskChangeWritesItsEventsOnceAndRejectedOnesNone(t *testing.T) {
 		kind eventsv1.TaskUpdateKind
 	}{
 		{"complete", func() (*taskv1.Task, error) {
-			m, err := msg(u.tasks.CompleteTask(ctx, connect.NewRequest(&taskv1.CompleteTaskRequest{Id: id})))
+			m, err := rpctest.Msg(u.tasks.CompleteTask(ctx, connect.NewRequest(&taskv1.CompleteTaskRequest{Id: id})))
 			return m.GetTask(), err
 		}, eventsv1.TaskEventType_TASK_EVENT_TYPE_COMPLETED, upserted},
 		{"reopen", func() (*taskv1.Task, error) {
-			m, err := msg(u.tasks.ReopenTask(ctx, connect.NewRequest(&taskv1.ReopenTaskRequest{Id: id})))
+			m, err := rpctest.Msg(u.tasks.ReopenTask(ctx, connect.NewRequest(&taskv1.ReopenTaskRequest{Id: id})))
 			return m.GetTask(), err
 		}, eventsv1.TaskEventType_TASK_EVENT_TYPE_REOPENED, upserted},
 		{"delete", func() (*taskv1.Task, error) {
-			m, err := msg(u.tasks.DeleteTask(ctx, connect.NewRequest(&taskv1.DeleteTaskRequest{Id: id})))
+			m, err := rpctest.Msg(u.tasks.DeleteTask(ctx, connect.NewRequest(&taskv1.DeleteTaskRequest{Id: id})))
 			return m.GetTask(), err
 		}, eventsv1.TaskEventType_TASK_EVENT_TYPE_DELETED, deleted},
 		{"restore", func() (*taskv1.Task, error) {
-			m, err := msg(u.tasks.RestoreTask(ctx, connect.NewRequest(&taskv1.RestoreTaskRequest{Id: id})))
+			m, err := rpctest.Msg(u.tasks.RestoreTask(ctx, connect.NewRequest(&taskv1.RestoreTaskRequest{Id: id})))
 			return m.GetTask(), err
 		}, eventsv1.TaskEventType_TASK_EVENT_TYPE_RESTORED, upserted},
 	}
@@ -177,7 +178,7 @@ func TestEveryTaskChangeWritesItsEventsOnceAndRejectedOnesNone(t *testing.T) {
 func TestDeletingATagUpdatesEveryTaggedTaskWithEvents(t *testing.T) {
 	e := newOwnEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	tag, err := u.tags.CreateTag(ctx, connect.NewRequest(&taskv1.CreateTagRequest{Name: "errands"}))
 	if err != nil {
 		t.Fatal(err)

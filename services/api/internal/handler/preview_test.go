@@ -9,12 +9,13 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 func TestPreviewOccurrencesInTheUsersZone(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0]) // Europe/Paris
+	u := e.newUser(rpctest.Connect) // Europe/Paris
 	paris, _ := time.LoadLocation("Europe/Paris")
 	// Monday 2027-03-22 09:00 Paris; every 2 weeks on Monday and Thursday, across the
 	// change to summer time on 2027-03-28.
@@ -47,7 +48,7 @@ func TestPreviewOccurrencesInTheUsersZone(t *testing.T) {
 
 func TestPreviewOccurrencesLastFridayAllDayWithCount(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUser(protocols[1])
+	u := e.newUser(rpctest.GRPC)
 	resp, err := u.tasks.PreviewOccurrences(context.Background(), connect.NewRequest(&taskv1.PreviewOccurrencesRequest{
 		Rule: &taskv1.RecurrenceRule{
 			Frequency: taskv1.Frequency_FREQUENCY_MONTHLY, Interval: 1,
@@ -73,7 +74,7 @@ func TestPreviewOccurrencesLastFridayAllDayWithCount(t *testing.T) {
 
 func TestPreviewOccurrencesRejectsABadRule(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	_, err := u.tasks.PreviewOccurrences(context.Background(), connect.NewRequest(&taskv1.PreviewOccurrencesRequest{
 		Rule: &taskv1.RecurrenceRule{
 			Frequency: taskv1.Frequency_FREQUENCY_MONTHLY, Interval: 1,
@@ -82,5 +83,5 @@ func TestPreviewOccurrencesRejectsABadRule(t *testing.T) {
 		Start: &taskv1.Due{Kind: &taskv1.Due_At{At: timestamppb.Now()}},
 		Count: 3,
 	}))
-	wantInvalid(t, err, "rule.weekdays")
+	rpctest.WantInvalid(t, err, "rule.weekdays")
 }

@@ -9,13 +9,14 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 func TestSyncTasksReturnsEveryChangeAfterASequenceWithTombstones(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			u, other := e.newUser(p), e.newUser(p)
 			create := func(c *clients, title string) *taskv1.Task {
 				r, err := c.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: title}}))

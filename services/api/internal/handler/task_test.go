@@ -11,12 +11,13 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 func TestCreateAndGetTaskOverEachProtocol(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			ctx := context.Background()
 			u := e.newUser(p)
 			tag, err := u.tags.CreateTag(ctx, connect.NewRequest(&taskv1.CreateTagRequest{Name: "Work", Color: "#00aa00"}))
@@ -65,7 +66,7 @@ func TestCreateAndGetTaskOverEachProtocol(t *testing.T) {
 func TestUpdateTaskWithStaleVersionIsAbortedAndChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	created, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "v1"}}))
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func TestUpdateTaskWithStaleVersionIsAbortedAndChangesNothing(t *testing.T) {
 		t.Fatalf("after update: %v", v2)
 	}
 	_, err = update("stale", 1)
-	wantCode(t, err, connect.CodeAborted)
+	rpctest.WantCode(t, err, connect.CodeAborted)
 	got, err := u.tasks.GetTask(ctx, connect.NewRequest(&taskv1.GetTaskRequest{Id: id}))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 // rowCounts is how many rows the tables a write can touch hold, plus the sum of the
@@ -337,7 +338,7 @@ func invalidCases(f *validationFixture) []invalidCase {
 func TestInvalidRequestsNameTheFieldAndWriteNothing(t *testing.T) {
 	e := newOwnEnv(t) // the outbox is counted
 	ctx := context.Background()
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	f := newValidationFixture(ctx, t, u)
 	for _, tc := range invalidCases(f) {
 		t.Run(tc.name, func(t *testing.T) {
@@ -360,9 +361,9 @@ func TestInvalidRequestsNameTheFieldAndWriteNothing(t *testing.T) {
 				return
 			}
 			if code == connect.CodeInvalidArgument {
-				wantInvalid(t, err, tc.field)
+				rpctest.WantInvalid(t, err, tc.field)
 			} else {
-				wantCode(t, err, code)
+				rpctest.WantCode(t, err, code)
 			}
 			wantNothingWritten(ctx, t, e, before)
 		})
@@ -382,7 +383,7 @@ func TestInvalidRequestsNameTheFieldAndWriteNothing(t *testing.T) {
 func TestValidationDetailsTravelOverGRPC(t *testing.T) {
 	e := newOwnEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[1])
+	u := e.newUser(rpctest.GRPC)
 	due := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []invalidCase{
 		{name: "interceptor", call: createTask(&taskv1.Task{Title: ""}), field: "task.title"},
@@ -392,7 +393,7 @@ func TestValidationDetailsTravelOverGRPC(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshotCounts(ctx, t, e)
-			wantInvalid(t, tc.call(ctx, u), tc.field)
+			rpctest.WantInvalid(t, tc.call(ctx, u), tc.field)
 			wantNothingWritten(ctx, t, e, before)
 		})
 	}
@@ -403,7 +404,7 @@ func TestValidationDetailsTravelOverGRPC(t *testing.T) {
 func TestValidationLimitsAreAccepted(t *testing.T) {
 	e := newOwnEnv(t)
 	ctx := context.Background()
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	due := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 	tags := make([]string, 20)
 	for i := range tags {

@@ -16,6 +16,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/audit/internal/handler"
 	"github.com/taskmesh/taskmesh/services/audit/internal/store"
 )
@@ -61,7 +62,7 @@ func TestConsumerRecordsEachEventOnceWhateverTheRedeliveries(t *testing.T) {
 	changed := event(userID, taskID, deleted, base.Add(time.Hour), 9)
 	changed.EventId = first.EventId
 	e.mustDeliver(changed)
-	u := e.as(&user{id: userID}, protocols[0])
+	u := e.as(&user{id: userID}, rpctest.Connect)
 	resp, err := u.audit.ListAuditEntries(context.Background(), listRequest())
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	auditv1 "github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1"
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	"github.com/taskmesh/taskmesh/pkg/pagetoken"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/audit/internal/store"
 )
 
@@ -37,7 +38,7 @@ func fuzzListRequest(h *history, filters uint8, token string) *auditv1.ListAudit
 // answers a page or InvalidArgument on page_token; never Internal, never a panic.
 func FuzzListAuditEntriesPageToken(f *testing.F) {
 	e := newEnv(f)
-	h := newHistory(f, e, protocols[1]) // binary, so that any string reaches the server
+	h := newHistory(f, e, rpctest.GRPC) // binary, so that any string reaches the server
 	ctx := context.Background()
 
 	// Real tokens: page through every query.
@@ -110,12 +111,12 @@ func FuzzListAuditEntriesPageToken(f *testing.F) {
 			t.Fatalf("ListAuditEntries(query %d, page_token %q = %s) = %v; want a page or InvalidArgument on page_token",
 				filters%4, token, decodedToken(token), err)
 		}
-		for _, field := range violatedFields(t, err) {
+		for _, field := range rpctest.ViolatedFields(t, err) {
 			if field == "page_token" {
 				return
 			}
 		}
-		t.Fatalf("ListAuditEntries(page_token %q = %s): InvalidArgument names %v; want page_token", token, decodedToken(token), violatedFields(t, err))
+		t.Fatalf("ListAuditEntries(page_token %q = %s): InvalidArgument names %v; want page_token", token, decodedToken(token), rpctest.ViolatedFields(t, err))
 	})
 }
 
@@ -131,7 +132,7 @@ func decodedToken(token string) string {
 // A real token decodes to a store.Cursor: the fuzz seeds above are realistic.
 func TestPageTokenCarriesTheKeysetCursor(t *testing.T) {
 	e := newEnv(t)
-	h := newHistory(t, e, protocols[0])
+	h := newHistory(t, e, rpctest.Connect)
 	req := fuzzListRequest(h, 0, "")
 	resp, err := h.u.audit.ListAuditEntries(context.Background(), connect.NewRequest(req))
 	if err != nil {

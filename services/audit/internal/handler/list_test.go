@@ -15,6 +15,7 @@ import (
 
 	auditv1 "github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1"
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 func listRequest(edits ...func(*auditv1.ListAuditEntriesRequest)) *connect.Request[auditv1.ListAuditEntriesRequest] {
@@ -34,7 +35,7 @@ type history struct {
 }
 
 // newHistory records a history for a new user whose client speaks p.
-func newHistory(t testing.TB, e *env, p protocol) *history {
+func newHistory(t testing.TB, e *env, p rpctest.Protocol) *history {
 	t.Helper()
 	h := &history{u: e.newUser(p), taskA: uuid.New(), taskB: uuid.New()}
 	tie := base.Add(3 * time.Minute)
@@ -107,8 +108,8 @@ func wantOrder(t *testing.T, entries []*auditv1.AuditEntry) {
 
 func TestListAuditEntriesNewestFirstAndFiltered(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			h := newHistory(t, e, p)
 			ev := h.events
 			// Newest first; the three tied events in id order, descending (ids are
@@ -177,8 +178,8 @@ func TestListAuditEntriesNewestFirstAndFiltered(t *testing.T) {
 
 func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			h := newHistory(t, e, p)
 			// More ties, so that pages split inside a group of equal occurred_at.
 			tie := base.Add(10 * time.Minute)
@@ -220,7 +221,7 @@ func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 
 func TestListAuditEntriesDefaultPageSizeIs50(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUser(protocols[1])
+	u := e.newUser(rpctest.GRPC)
 	taskID := uuid.New()
 	for i := range 51 {
 		e.mustDeliver(event(u.id, taskID, updated, base.Add(time.Duration(i)*time.Second), int64(i+1)))
@@ -236,8 +237,8 @@ func TestListAuditEntriesDefaultPageSizeIs50(t *testing.T) {
 
 func TestListAuditEntriesReturnsTheSnapshotsAsPublished(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			u := e.newUser(p)
 			taskID := uuid.New()
 			create := event(u.id, taskID, created, base, 1)
@@ -279,8 +280,8 @@ func TestListAuditEntriesReturnsTheSnapshotsAsPublished(t *testing.T) {
 
 func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			a := newHistory(t, e, p)
 			b := e.newUser(p)
 			ctx := context.Background()
@@ -324,17 +325,17 @@ func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 func TestListAuditEntriesNeedsAValidAccessToken(t *testing.T) {
 	e := newEnv(t)
 	other := newEnv(t) // its issuer's key is not the one e verifies with
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	e.mustDeliver(event(u.id, uuid.New(), created, base, 1))
 	forged, _, err := other.issuer.Issue(u.id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range protocols {
+	for _, p := range rpctest.Protocols {
 		for name, token := range map[string]string{"none": "", "garbage": "not-a-jwt", "another key": forged} {
-			t.Run(p.name+"/"+name, func(t *testing.T) {
+			t.Run(p.Name+"/"+name, func(t *testing.T) {
 				_, err := e.clientWithToken(p, token).ListAuditEntries(context.Background(), listRequest())
-				wantCode(t, err, connect.CodeUnauthenticated)
+				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 			})
 		}
 	}
@@ -342,8 +343,8 @@ func TestListAuditEntriesNeedsAValidAccessToken(t *testing.T) {
 
 func TestListAuditEntriesRejectsBadRequests(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			h := newHistory(t, e, p)
 			ctx := context.Background()
 			first, err := h.u.audit.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 2 }))
@@ -377,7 +378,7 @@ func TestListAuditEntriesRejectsBadRequests(t *testing.T) {
 					r.OccurredAfter, r.OccurredBefore = timestamppb.New(base.Add(time.Hour)), timestamppb.New(base)
 				}, "occurred_before"},
 			}
-			if p.name == "grpc" { // JSON cannot carry these: the Connect JSON client refuses to send them
+			if p.Name == "grpc" { // JSON cannot carry these: the Connect JSON client refuses to send them
 				cases = append(cases, []struct {
 					name  string
 					edit  func(*auditv1.ListAuditEntriesRequest)
@@ -394,7 +395,7 @@ func TestListAuditEntriesRejectsBadRequests(t *testing.T) {
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := h.u.audit.ListAuditEntries(ctx, listRequest(tc.edit))
-					wantInvalid(t, err, tc.field)
+					rpctest.WantInvalid(t, err, tc.field)
 				})
 			}
 		})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/notification/internal/handler"
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
 )
@@ -79,7 +79,7 @@ func TestConsumerStoresAndAnnouncesAReminderOfAPendingTask(t *testing.T) {
 	}
 
 	// What the user's inbox shows.
-	resp, err := e.as(userID, protocols[1]).inbox.ListNotifications(context.Background(), connect.NewRequest(&notificationv1.ListNotificationsRequest{}))
+	resp, err := e.as(userID, rpctest.GRPC).inbox.ListNotifications(context.Background(), connect.NewRequest(&notificationv1.ListNotificationsRequest{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,12 +416,8 @@ func TestMeshTasksReadsTheApisAnswers(t *testing.T) {
 	api := &internalAPI{}
 	mux := http.NewServeMux()
 	mux.Handle(internalv1connect.NewTaskInternalServiceHandler(api))
-	srv := httptest.NewUnstartedServer(mux)
-	srv.Config.Protocols = new(http.Protocols)
-	srv.Config.Protocols.SetUnencryptedHTTP2(true)
-	srv.Start()
-	defer srv.Close()
-	tasks := handler.MeshTasks{Client: internalv1connect.NewTaskInternalServiceClient(httpClient(protocols[1]), srv.URL, connect.WithGRPC())}
+	url := rpctest.NewServer(t, mux)
+	tasks := handler.MeshTasks{Client: internalv1connect.NewTaskInternalServiceClient(rpctest.GRPC.HTTPClient(), url, connect.WithGRPC())}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	userID, taskID := uuid.New(), uuid.New()

@@ -6,15 +6,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
-	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -31,6 +27,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/notification/internal/handler"
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
 	notificationsql "github.com/taskmesh/taskmesh/sql/notification"
@@ -40,23 +37,10 @@ import (
 // fresh user ids (every query is per user) and counting rows per user or event.
 var sharedDB string
 
-func TestMain(m *testing.M) {
-	ctx := context.Background()
-	url, drop, err := pgtest.Create(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := func() int {
-		defer drop() //nolint:errcheck // best effort at exit
-		if err := pgschema.Migrate(ctx, url, store.Schema, notificationsql.Migrations, "migrations"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		sharedDB = url
-		return m.Run()
-	}()
-	os.Exit(code)
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, migrate, func(u string) { sharedDB = u })) }
+
+func migrate(ctx context.Context, url string) error {
+	return pgschema.Migrate(ctx, url, store.Schema, notificationsql.Migrations, "migrations")
 }
 
 // env is the notification service's real handlers on a real database: NotificationService
@@ -83,14 +67,9 @@ func newEnv(t testing.TB) *env {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
 	st := store.New(pool)
-	srv := httptest.NewUnstartedServer(handler.NewMux(handler.Deps{Store: st, Verifier: issuer.Verifier, Log: zerolog.Nop()}))
-	srv.Config.Protocols = new(http.Protocols)
-	srv.Config.Protocols.SetHTTP1(true)
-	srv.Config.Protocols.SetUnencryptedHTTP2(true)
-	srv.Start()
-	t.Cleanup(srv.Close)
+	url := rpctest.NewServer(t, handler.NewMux(handler.Deps{Store: st, Verifier: issuer.Verifier, Log: zerolog.Nop()}))
 	tasks := newFakeTasks()
-	return &env{t: t, pool: pool, store: st, tasks: tasks, consumer: handler.NewConsumer(st, tasks), issuer: issuer, url: srv.URL}
+	return &env{t: t, pool: pool, store: st, tasks: tasks, consumer: handler.NewConsumer(st, tasks), issuer: issuer, url: url}
 }
 
 // fakeTasks stands in for the api's TaskInternalService.GetTaskForUser: the tasks it
@@ -235,27 +214,6 @@ func (e *env) outcome(eventID string) string {
 	return out
 }
 
-// protocol is one wire protocol the handlers must serve.
-type protocol struct {
-	name string
-	opts []connect.ClientOption
-}
-
-// protocols are Connect (HTTP/1.1 JSON) and gRPC (h2c binary).
-var protocols = []protocol{
-	{name: "connect", opts: []connect.ClientOption{connect.WithProtoJSON()}},
-	{name: "grpc", opts: []connect.ClientOption{connect.WithGRPC()}},
-}
-
-func httpClient(p protocol) *http.Client {
-	if p.name != "grpc" {
-		return http.DefaultClient
-	}
-	tr := &http.Transport{Protocols: new(http.Protocols)}
-	tr.Protocols.SetUnencryptedHTTP2(true)
-	return &http.Client{Transport: tr}
-}
-
 // user is a signed-in user's NotificationService client over one protocol.
 type user struct {
 	id    uuid.UUID
@@ -263,13 +221,13 @@ type user struct {
 }
 
 // newUser returns a fresh user with a valid access token.
-func (e *env) newUser(p protocol) *user {
+func (e *env) newUser(p rpctest.Protocol) *user {
 	e.t.Helper()
 	return e.as(uuid.New(), p)
 }
 
 // as returns userID's client over protocol p.
-func (e *env) as(userID uuid.UUID, p protocol) *user {
+func (e *env) as(userID uuid.UUID, p rpctest.Protocol) *user {
 	e.t.Helper()
 	token, _, err := e.issuer.Issue(userID)
 	if err != nil {
@@ -278,74 +236,10 @@ func (e *env) as(userID uuid.UUID, p protocol) *user {
 	return &user{id: userID, inbox: e.clientWithToken(p, token)}
 }
 
-func (e *env) clientWithToken(p protocol, token string) notificationv1connect.NotificationServiceClient {
-	opts := append([]connect.ClientOption{}, p.opts...)
+func (e *env) clientWithToken(p rpctest.Protocol, token string) notificationv1connect.NotificationServiceClient {
+	opts := append([]connect.ClientOption{}, p.Options...)
 	if token != "" {
-		opts = append(opts, connect.WithInterceptors(bearer(token)))
+		opts = append(opts, connect.WithInterceptors(rpctest.Bearer(token)))
 	}
-	return notificationv1connect.NewNotificationServiceClient(httpClient(p), e.url, opts...)
-}
-
-// bearer sends an access token on every call.
-type bearer string
-
-func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		req.Header().Set("Authorization", "Bearer "+string(b))
-		return next(ctx, req)
-	}
-}
-
-func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
-}
-
-func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return next
-}
-
-// wantCode fails the test unless err is a Connect error with code.
-func wantCode(t testing.TB, err error, code connect.Code) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got success; want %v", code)
-	}
-	if got := connect.CodeOf(err); got != code {
-		t.Fatalf("got %v (%v); want %v", got, err, code)
-	}
-}
-
-// violatedFields returns the field paths named by err's buf.validate.Violations detail.
-func violatedFields(t testing.TB, err error) []string {
-	t.Helper()
-	var cerr *connect.Error
-	if !errors.As(err, &cerr) {
-		t.Fatalf("not a Connect error: %v", err)
-	}
-	var out []string
-	for _, d := range cerr.Details() {
-		v, derr := d.Value()
-		if derr != nil {
-			t.Fatalf("decode error detail: %v", derr)
-		}
-		if vs, ok := v.(*validate.Violations); ok {
-			for _, one := range vs.GetViolations() {
-				out = append(out, protovalidate.FieldPathString(one.GetField()))
-			}
-		}
-	}
-	return out
-}
-
-// wantInvalid fails the test unless err is InvalidArgument naming field.
-func wantInvalid(t testing.TB, err error, field string) {
-	t.Helper()
-	wantCode(t, err, connect.CodeInvalidArgument)
-	fields := violatedFields(t, err)
-	for _, f := range fields {
-		if f == field {
-			return
-		}
-	}
-	t.Fatalf("InvalidArgument names %v; want %q (%v)", fields, field, err)
+	return notificationv1connect.NewNotificationServiceClient(p.HTTPClient(), e.url, opts...)
 }

@@ -12,6 +12,7 @@ import (
 
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	"github.com/taskmesh/taskmesh/pkg/pagetoken"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
 )
 
@@ -26,7 +27,7 @@ func fuzzListRequest(unreadOnly bool, token string) *notificationv1.ListNotifica
 // answers a page or InvalidArgument on page_token; never Internal, never a panic.
 func FuzzListNotificationsPageToken(f *testing.F) {
 	e := newEnv(f)
-	in := newInbox(f, e, protocols[1]) // binary, so that any string reaches the server
+	in := newInbox(f, e, rpctest.GRPC) // binary, so that any string reaches the server
 	ctx := context.Background()
 
 	// Real tokens: page through both queries.
@@ -99,12 +100,12 @@ func FuzzListNotificationsPageToken(f *testing.F) {
 			t.Fatalf("ListNotifications(unread_only %v, page_token %q = %s) = %v; want a page or InvalidArgument on page_token",
 				unread, token, decodedToken(token), err)
 		}
-		for _, field := range violatedFields(t, err) {
+		for _, field := range rpctest.ViolatedFields(t, err) {
 			if field == "page_token" {
 				return
 			}
 		}
-		t.Fatalf("ListNotifications(page_token %q = %s): InvalidArgument names %v; want page_token", token, decodedToken(token), violatedFields(t, err))
+		t.Fatalf("ListNotifications(page_token %q = %s): InvalidArgument names %v; want page_token", token, decodedToken(token), rpctest.ViolatedFields(t, err))
 	})
 }
 
@@ -120,7 +121,7 @@ func decodedToken(token string) string {
 // A real token decodes to a store.Cursor: the fuzz seeds above are realistic.
 func TestPageTokenCarriesTheKeysetCursor(t *testing.T) {
 	e := newEnv(t)
-	in := newInbox(t, e, protocols[0])
+	in := newInbox(t, e, rpctest.Connect)
 	req := fuzzListRequest(false, "")
 	resp, err := in.u.inbox.ListNotifications(context.Background(), connect.NewRequest(req))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 func listRequest(edits ...func(*notificationv1.ListNotificationsRequest)) *connect.Request[notificationv1.ListNotificationsRequest] {
@@ -34,7 +35,7 @@ type inbox struct {
 }
 
 // newInbox fills an inbox for a new user whose client speaks p.
-func newInbox(t testing.TB, e *env, p protocol) *inbox {
+func newInbox(t testing.TB, e *env, p rpctest.Protocol) *inbox {
 	t.Helper()
 	in := &inbox{u: e.newUser(p)}
 	for i := range 7 {
@@ -101,8 +102,8 @@ func listAll(t *testing.T, u *user, req *notificationv1.ListNotificationsRequest
 
 func TestListNotificationsNewestFirstUnreadOnlyAndPaged(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			in := newInbox(t, e, p)
 			for _, tc := range []struct {
 				name   string
@@ -147,7 +148,7 @@ func TestListNotificationsNewestFirstUnreadOnlyAndPaged(t *testing.T) {
 
 func TestListNotificationsPagesByKeyset(t *testing.T) {
 	e := newEnv(t)
-	in := newInbox(t, e, protocols[0])
+	in := newInbox(t, e, rpctest.Connect)
 	ctx := context.Background()
 	first, err := in.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 2 }))
 	if err != nil {
@@ -175,7 +176,7 @@ func TestListNotificationsPagesByKeyset(t *testing.T) {
 
 func TestListNotificationsDefaultPageSizeIs50(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUser(protocols[1])
+	u := e.newUser(rpctest.GRPC)
 	for i := range 51 {
 		e.notify(u.id, fmt.Sprint(i))
 	}
@@ -191,8 +192,8 @@ func TestListNotificationsDefaultPageSizeIs50(t *testing.T) {
 
 func TestNotificationsOfOneUserAreInvisibleToAnother(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			a := newInbox(t, e, p)
 			b := e.newUser(p)
 			ctx := context.Background()
@@ -245,24 +246,24 @@ func TestNotificationsOfOneUserAreInvisibleToAnother(t *testing.T) {
 func TestNotificationServiceNeedsAValidAccessToken(t *testing.T) {
 	e := newEnv(t)
 	other := newEnv(t) // its issuer's key is not the one e verifies with
-	u := e.newUser(protocols[0])
+	u := e.newUser(rpctest.Connect)
 	e.notify(u.id, "secret")
 	forged, _, err := other.issuer.Issue(u.id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range protocols {
+	for _, p := range rpctest.Protocols {
 		for name, token := range map[string]string{"none": "", "garbage": "not-a-jwt", "another key": forged} {
-			t.Run(p.name+"/"+name, func(t *testing.T) {
+			t.Run(p.Name+"/"+name, func(t *testing.T) {
 				c := e.clientWithToken(p, token)
 				_, err := c.ListNotifications(context.Background(), listRequest())
-				wantCode(t, err, connect.CodeUnauthenticated)
+				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 				_, err = c.MarkNotificationsRead(context.Background(), connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{All: true}))
-				wantCode(t, err, connect.CodeUnauthenticated)
+				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 			})
 		}
 	}
-	resp, err := e.as(u.id, protocols[0]).inbox.ListNotifications(context.Background(), listRequest())
+	resp, err := e.as(u.id, rpctest.Connect).inbox.ListNotifications(context.Background(), listRequest())
 	if err != nil || resp.Msg.GetUnreadCount() != 1 {
 		t.Fatalf("after unauthenticated calls: %v, %v; want the notification still unread", resp, err)
 	}
@@ -270,8 +271,8 @@ func TestNotificationServiceNeedsAValidAccessToken(t *testing.T) {
 
 func TestListNotificationsRejectsBadRequests(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			in := newInbox(t, e, p)
 			ctx := context.Background()
 			first, err := in.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 2 }))
@@ -295,7 +296,7 @@ func TestListNotificationsRejectsBadRequests(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := in.u.inbox.ListNotifications(ctx, listRequest(tc.edit))
-					wantInvalid(t, err, tc.field)
+					rpctest.WantInvalid(t, err, tc.field)
 				})
 			}
 			// page_size at its bound is fine.

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 func markRequest(all bool, ids ...string) *connect.Request[notificationv1.MarkNotificationsReadRequest] {
@@ -17,8 +18,8 @@ func markRequest(all bool, ids ...string) *connect.Request[notificationv1.MarkNo
 
 func TestMarkNotificationsRead(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			ctx := context.Background()
 			in := newInbox(t, e, p) // 7 notifications, 5 unread
 			mark := func(req *connect.Request[notificationv1.MarkNotificationsReadRequest], marked, unread int32) {
@@ -67,8 +68,8 @@ func TestMarkNotificationsRead(t *testing.T) {
 
 func TestMarkNotificationsReadRejectsBadRequests(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range protocols {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range rpctest.Protocols {
+		t.Run(p.Name, func(t *testing.T) {
 			u := e.newUser(p)
 			id := e.notify(u.id, "x").String()
 			many := make([]string, 501)
@@ -86,7 +87,7 @@ func TestMarkNotificationsReadRejectsBadRequests(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := u.inbox.MarkNotificationsRead(context.Background(), markRequest(false, tc.ids...))
-					wantInvalid(t, err, tc.field)
+					rpctest.WantInvalid(t, err, tc.field)
 				})
 			}
 			// Nothing half-written.

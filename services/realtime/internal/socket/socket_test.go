@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 // fixedSeqs answers every look-up with seq, or err.
@@ -93,17 +93,16 @@ func newEnv(t *testing.T, seqs ChangeSeqs, hubCfg HubConfig, cfg HandlerConfig) 
 	h := NewHandler(log, hub, issuer.Verifier, seqs, cfg)
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", h)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(func() {
+	base := rpctest.NewServer(t, mux)
+	t.Cleanup(func() { // before the server closes (cleanups run last first)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := h.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		srv.Close()
 	})
 	return &testEnv{t: t, hub: hub, handler: h, app: app, pub: pub, issuer: issuer, priv: priv,
-		wsURL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"}
+		wsURL: "ws" + strings.TrimPrefix(base, "http") + "/ws"}
 }
 
 func (e *testEnv) token(userID uuid.UUID) string {
