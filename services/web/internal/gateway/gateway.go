@@ -220,7 +220,11 @@ func accessLog(next http.Handler, log zerolog.Logger) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		log.Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).
+		ev := log.Info()
+		if strings.HasPrefix(r.URL.Path, "/dapr.proto.runtime.v1.") || strings.HasPrefix(r.URL.Path, "/grpc.health.v1.") {
+			ev = log.Debug() // probes, every second
+		}
+		ev.Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).
 			Str("request_id", w.Header().Get(rpclog.RequestIDHeader)).
 			Dur("duration", time.Since(start)).Msg("http")
 	})
