@@ -30,7 +30,7 @@ export PATH := $(TOOLS_BIN):$(CURDIR)/frontend/node_modules/.bin:$(PATH)
 help: ## List the targets
 	@echo "Usage: make <target>"
 	@echo
-	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9-]*:.*## / { printf "  %-22s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 tools: $(TOOLS_STAMP) $(NODE_STAMP) ## Install the pinned tools (Go tools into a shared cache, npm ci in frontend/)
 
@@ -64,3 +64,11 @@ run: tools ## Run the whole mesh locally (every service with its daprd sidecar) 
 
 vendor-protovalidate: ## Refresh third_party/protovalidate from the Go module cache
 	@scripts/protovalidate.sh vendor
+
+.PHONY: images k8s-check
+
+images: ## Build every service's image with Docker (taskmesh-<service>:dev; IMAGE_PREFIX, IMAGE_TAG, PLATFORM)
+	@deploy/docker/images.sh
+
+k8s-check: ## Check the Helm chart, Dapr resources and Tiltfile offline: helm lint/template, kubeconform, tiltcheck
+	@deploy/k8s-checks/check.sh

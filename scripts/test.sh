@@ -14,6 +14,8 @@ scripts/ensure-services.sh --postgres "$TASKMESH_TEST_DATABASE_URL" --redis "$RE
 
 check=0
 scripts/check.sh || check=$?
+# The Kubernetes deliverables (helm lint/template, kubeconform, Tiltfile), as `make k8s-check`.
+deploy/k8s-checks/check.sh || check=$?
 
 # The end-to-end tests run the real mesh: daprd at the pinned version, built once per
 # machine (about 10 minutes cold on 2 cores, seconds after that).
