@@ -24,6 +24,9 @@ if [[ -z "${DAPRD:-}" ]]; then
   export DAPRD
 fi
 
+# The web app, served by the gateway from frontend/dist.
+(cd frontend && npm run build --silent)
+
 # Build, then exec (rather than `go run`) so that Ctrl-C reaches the launcher, which stops
 # every process it started. It refuses to start twice (lock on .run/lock, port check).
 mkdir -p .run/bin

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# `make test`: the whole suite. Runs `make check`, then `go test ./...` against the local
-# PostgreSQL (tests create their own databases) and Redis, starting them if they are
-# installed and stopped. go test runs even when a check fails, so one run shows every
-# problem; the exit status is non-zero if either failed. The output ends with the go test
-# summary.
+# `make test`: the whole suite.
+#
+#   1. checks: `make check` (buf lint/format/breaking, generated code, vet, gofmt) and the
+#      Kubernetes checks (`make k8s-check`);
+#   2. go test ./... (unit, integration against the local PostgreSQL and Redis, and the
+#      end-to-end tests that run the real mesh with daprd), through gotestsum;
+#   3. the frontend: vitest, build and bundle budget, and browser tests in Debian's
+#      chromium against the real mesh (scripts/test-frontend.sh).
+#
+# Every step runs even when an earlier one failed, so one run shows every problem; the
+# exit status is non-zero if any failed. The output ends with the counts of each part and
+# a last line "all: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -25,21 +32,35 @@ DAPRD="$(scripts/install-daprd.sh)" || exit 1
 export DAPRD
 echo "$DAPRD"
 
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+
 echo
 echo "==> go test ./..."
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-go test -count=1 -p 2 -timeout 20m ./... 2>&1 | tee "$log"
-tests="${PIPESTATUS[0]}"
+gotestsum --format pkgname-and-test-fails --jsonfile "$results/go.json" -- \
+  -count=1 -p 2 -timeout 20m ./...
+gotest=$?
+# Count tests (not packages): leaf results of test events, fuzz seeds and subtests
+# included.
+go_passed="$(jq -s '[.[] | select(.Test != null and .Action == "pass")] | length' "$results/go.json")"
+go_failed="$(jq -s '[.[] | select(.Test != null and .Action == "fail")] | length' "$results/go.json")"
+if ((gotest != 0 && go_failed == 0)); then go_failed=1; fi # a build failure fails no test
 
-# The summary: each package that has tests (ok or FAIL), each failed test, then counts.
+# The frontend after go test, never at the same time: the browser tests run a mesh too,
+# and one mesh runs per machine.
 echo
-echo "==> go test summary"
-grep -E '^(ok|FAIL)[[:space:]]' "$log" || true
-grep -E '^[[:space:]]*--- FAIL: ' "$log" | sed 's/^[[:space:]]*//' || true
-printf 'packages: %d ok, %d failed, %d without tests\n' \
-  "$(grep -cE '^ok[[:space:]]' "$log")" "$(grep -cE '^FAIL[[:space:]]' "$log")" "$(grep -cE '^\?[[:space:]]' "$log")"
+echo "==> frontend"
+scripts/test-frontend.sh | tee "$results/frontend.log"
+frontend=${PIPESTATUS[0]}
+fe_line="$(grep -E '^frontend: [0-9]+ passed, [0-9]+ failed$' "$results/frontend.log" | tail -1)"
+fe_passed="$(sed -E 's/^frontend: ([0-9]+) passed.*/\1/' <<<"${fe_line:-frontend: 0 passed, 1 failed}")"
+fe_failed="$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"${fe_line:-frontend: 0 passed, 1 failed}")"
 
-if ((check != 0)); then echo "make check: FAILED (see above)"; fi
-if ((tests != 0)); then echo "go test: FAILED"; else echo "go test: ok"; fi
-((check == 0 && tests == 0))
+echo
+echo "==> summary"
+if ((check != 0)); then echo "checks: FAILED (see above)"; else echo "checks: ok"; fi
+echo "go: $go_passed passed, $go_failed failed"
+echo "frontend: $fe_passed passed, $fe_failed failed"
+failed=$((go_failed + fe_failed + (check != 0)))
+echo "all: $((go_passed + fe_passed)) passed, $failed failed"
+((check == 0 && gotest == 0 && frontend == 0))

@@ -9,6 +9,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -504,22 +505,32 @@ func writeSecrets(runDir, databaseURL string) (string, error) {
 	return path, nil
 }
 
-// freePorts returns n distinct free TCP ports on loopback.
+// freePorts returns n distinct TCP ports that are free on every interface (daprd binds
+// some of its ports on all of them). They are drawn from 20000-31999, below Linux's
+// ephemeral range, so that the outgoing connections made between the check and the bind
+// (to PostgreSQL, Redis, other apps) cannot take them.
 func freePorts(n int) ([]int, error) {
+	seen := map[int]bool{}
 	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 1000 {
+			return nil, errors.New("no free TCP port in 20000-31999")
 		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
+		b := make([]byte, 2)
+		if _, err := rand.Read(b); err != nil {
 			return nil, err
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		p := 20000 + int(binary.BigEndian.Uint16(b))%12000
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		l, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		ports = append(ports, p)
 	}
 	return ports, nil
 }

@@ -1,0 +1,11 @@
+import { useEffect, useState } from "react";
+
+/** useDebounced returns value once it has stayed the same for ms. */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}

@@ -1,0 +1,100 @@
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+import { createClient } from "@connectrpc/connect";
+import { createConnectQueryKey } from "@connectrpc/connect-query";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { useQueryClient } from "@tanstack/react-query";
+import { useNavigate } from "react-router";
+import { TaskService } from "../gen/taskmesh/task/v1/task_pb";
+import { NotificationService } from "../gen/taskmesh/notification/v1/notification_pb";
+import { useApp, useSession } from "../api/AppContext";
+import { applyTask, getTaskKey, listTasksKey, refetchSoon } from "../tasks/taskCache";
+import { AuthService, type GetMeResponse } from "../gen/taskmesh/auth/v1/auth_pb";
+import { useToasts } from "../components/Toasts";
+import { LiveSync, type LiveStatus } from "./liveSync";
+
+const StatusCtx = createContext<LiveStatus>("stopped");
+
+/** useLiveStatus is the state of the live-update socket. */
+export function useLiveStatus(): LiveStatus {
+  return useContext(StatusCtx);
+}
+
+const getMeKey = createConnectQueryKey({ schema: AuthService.method.getMe, cardinality: undefined });
+
+export const notificationsKey = createConnectQueryKey({ schema: NotificationService, cardinality: undefined });
+
+/** wsURL is the gateway's WebSocket endpoint for this page's origin. */
+export function wsURL(baseUrl: string, token: string, since: bigint): string {
+  const u = new URL("/ws", baseUrl);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  u.searchParams.set("access_token", token);
+  u.searchParams.set("since", since.toString());
+  return u.toString();
+}
+
+/**
+ * LiveSyncProvider keeps the live socket open while signed in: task changes from other
+ * tabs and devices patch the query cache, and fired reminders show a toast and refresh
+ * the inbox.
+ */
+export function LiveSyncProvider({ children }: { children: ReactNode }) {
+  const { session, transport, baseUrl } = useApp();
+  const signedIn = useSession() !== null;
+  const qc = useQueryClient();
+  const toasts = useToasts();
+  const navigate = useNavigate();
+  const [status, setStatus] = useState<LiveStatus>("stopped");
+  // Kept in refs: navigate changes identity with the location, which must not reopen the socket.
+  const navigateRef = useRef(navigate);
+  navigateRef.current = navigate;
+  const toastsRef = useRef(toasts);
+  toastsRef.current = toasts;
+
+  useEffect(() => {
+    // Signed out (here or in another tab) or expired: nothing of that user stays cached.
+    if (!signedIn) {
+      qc.clear();
+      return;
+    }
+    const tasks = createClient(TaskService, transport);
+    const live = new LiveSync({
+      url: async (since) => {
+        const token = await session.accessToken();
+        return token ? wsURL(baseUrl, token, since) : null;
+      },
+      refreshToken: async () => {
+        await session.refresh(session.get()?.accessToken);
+      },
+      syncTasks: (since) => tasks.syncTasks({ sinceChangeSeq: since, pageSize: 500 }),
+      onTask: (t) => applyTask(qc, t),
+      onReminder: (n) => {
+        void qc.invalidateQueries({ queryKey: notificationsKey });
+        refetchSoon(qc); // the task's reminder is now marked fired
+        const tz = qc.getQueriesData<GetMeResponse>({ queryKey: getMeKey })[0]?.[1]?.user?.timeZone || undefined;
+        const when = n.remindAt ? timestampDate(n.remindAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", timeZone: tz }) : "";
+        toastsRef.current.show({
+          tone: "reminder",
+          message: `Reminder: ${n.title}${when ? ` (${when})` : ""}`,
+          duration: 15_000,
+          action: { label: "Open", run: () => navigateRef.current(`/tasks/${n.taskId}`) },
+        });
+      },
+      onReload: (openedAt) => {
+        const stale = { predicate: (q: { state: { dataUpdatedAt: number } }) => q.state.dataUpdatedAt < openedAt };
+        void qc.invalidateQueries({ queryKey: listTasksKey, ...stale });
+        void qc.invalidateQueries({ queryKey: getTaskKey, ...stale });
+        void qc.invalidateQueries({ queryKey: notificationsKey, ...stale });
+      },
+      onStatus: setStatus,
+    });
+    live.start();
+    const online = () => live.reconnectNow();
+    window.addEventListener("online", online);
+    return () => {
+      window.removeEventListener("online", online);
+      live.stop();
+    };
+  }, [signedIn, session, transport, baseUrl, qc]);
+
+  return <StatusCtx.Provider value={status}>{children}</StatusCtx.Provider>;
+}
