@@ -23,3 +23,14 @@ export function validateMessage<Desc extends DescMessage>(schema: Desc, msg: Mes
   }
   return out;
 }
+
+/**
+ * warmValidator compiles the rules of schema ahead of the first real validation (the first
+ * validation of a message type compiles its CEL rules, long enough to delay a Save), by
+ * validating an empty message when the browser is idle.
+ */
+export function warmValidator<Desc extends DescMessage>(schema: Desc, empty: MessageShape<Desc>): void {
+  const run = () => void validateMessage(schema, empty);
+  if (typeof requestIdleCallback === "function") requestIdleCallback(run);
+  else setTimeout(run, 0);
+}

@@ -11,7 +11,7 @@ import { useTags } from "../tasks/useTags";
 import { applyTask, findCachedTask } from "../tasks/taskCache";
 import { useTaskActions } from "../tasks/useTaskActions";
 import { changedPaths, draftFromTask, emptyDraft, ruleFromDraft, dueFromDraft, taskFromDraft, type TaskDraft } from "../forms/taskDraft";
-import { validateMessage } from "../forms/validate";
+import { validateMessage, warmValidator } from "../forms/validate";
 import { Field } from "../forms/Field";
 import { codeOf, errorFor, messageOf, serverFieldErrors, type FieldErrors } from "../api/errors";
 import { TagPicker } from "../components/TagPicker";
@@ -82,6 +82,8 @@ function TaskForm({ task, tz }: { task?: Task; tz: string }) {
   const titleRef = useRef<HTMLInputElement>(null);
   const set = (patch: Partial<TaskDraft>) => setDraft((d) => ({ ...d, ...patch }));
 
+  // Compile the validation rules while the user types, not when they press Save.
+  useEffect(() => warmValidator(CreateTaskRequestSchema, create(CreateTaskRequestSchema, { task: {} })), []);
   useEffect(() => {
     if (!task) titleRef.current?.focus();
   }, [task]);
