@@ -15,6 +15,18 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
+// DefaultPageSize is the page size of list RPCs whose request sets none (0).
+const DefaultPageSize = 50
+
+// PageSize is the page size to use for a request's page_size (validated by the proto to
+// be within its maximum): DefaultPageSize when it is 0.
+func PageSize(requested int32) int {
+	if requested <= 0 {
+		return DefaultPageSize
+	}
+	return int(requested)
+}
+
 // ErrInvalid is returned for a token that cannot be decoded or does not fit the query.
 var ErrInvalid = errors.New("page_token is invalid or belongs to another query")
 

@@ -19,10 +19,8 @@ import (
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
 )
 
-const (
-	defaultPageSize     = 50
-	defaultSyncPageSize = 500
-)
+// defaultSyncPageSize is SyncTasks' page size when the request sets none.
+const defaultSyncPageSize = 500
 
 // TaskServer implements TaskService.
 type TaskServer struct {
@@ -159,10 +157,7 @@ func (s *TaskServer) ListTasks(ctx context.Context, req *connect.Request[taskv1.
 		at := t.AsTime()
 		f.DueBefore = &at
 	}
-	size := int(m.GetPageSize())
-	if size == 0 {
-		size = defaultPageSize
-	}
+	size := pagetoken.PageSize(m.GetPageSize())
 	tasks, next, err := s.store.ListTasks(ctx, userID, f, store.TaskOrder{By: m.GetSortBy(), Desc: m.GetDescending()}, size, after)
 	if errors.Is(err, store.ErrBadCursor) {
 		return nil, apierr.Invalid("page_token", "page_token.valid", pagetoken.ErrInvalid.Error())

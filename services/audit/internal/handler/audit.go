@@ -18,10 +18,6 @@ import (
 	"github.com/taskmesh/taskmesh/services/audit/internal/store"
 )
 
-// DefaultPageSize is the page size of ListAuditEntries when the request sets none; the
-// proto caps page_size at 200.
-const DefaultPageSize = 50
-
 // AuditServer implements AuditService.
 type AuditServer struct {
 	store *store.Store
@@ -68,10 +64,7 @@ func (s *AuditServer) ListAuditEntries(ctx context.Context, req *connect.Request
 		}
 		after = &c
 	}
-	size := int(m.GetPageSize())
-	if size <= 0 {
-		size = DefaultPageSize
-	}
+	size := pagetoken.PageSize(m.GetPageSize())
 	entries, next, err := s.store.List(ctx, userID, f, size, after)
 	if err != nil {
 		return nil, err

@@ -16,10 +16,6 @@ import (
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
 )
 
-// DefaultPageSize is the page size of ListNotifications when the request sets none; the
-// proto caps page_size at 200.
-const DefaultPageSize = 50
-
 // NotificationServer implements NotificationService.
 type NotificationServer struct {
 	store *store.Store
@@ -50,10 +46,7 @@ func (s *NotificationServer) ListNotifications(ctx context.Context, req *connect
 		}
 		after = &c
 	}
-	size := int(m.GetPageSize())
-	if size <= 0 {
-		size = DefaultPageSize
-	}
+	size := pagetoken.PageSize(m.GetPageSize())
 	page, err := s.store.List(ctx, userID, m.GetUnreadOnly(), size, after)
 	if err != nil {
 		return nil, err
