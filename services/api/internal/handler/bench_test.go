@@ -35,10 +35,10 @@ func BenchmarkListTasks10k(b *testing.B) {
 		SELECT id, $2 FROM tasks WHERE user_id = $1 AND change_seq % 10 = 3`, u.userID, tag.Msg.GetTag().GetId()); err != nil {
 		b.Fatal(err)
 	}
-	// Steady state, as autovacuum keeps it: statistics, and the GIN index's pending list
-	// (fast update) merged, which a bulk load leaves full.
+	// Statistics only, no VACUUM: searches are measured right after the writes (the trigram
+	// index has no pending list to scan, see migration 00002).
 	for _, table := range []string{"tasks", "task_tags"} {
-		if _, err := e.pool.Exec(ctx, `VACUUM ANALYZE `+table); err != nil {
+		if _, err := e.pool.Exec(ctx, `ANALYZE `+table); err != nil {
 			b.Fatal(err)
 		}
 	}
