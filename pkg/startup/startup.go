@@ -223,6 +223,35 @@ func (s *Service) Relay(pool *pgxpool.Pool, schema string) {
 	s.OnClose(func() { stop(); <-done })
 }
 
+// Every runs fn every interval (the first time one interval after the start) until
+// Close; a failure is logged and the next run comes at the next interval. For upkeep such
+// as purging old rows.
+func (s *Service) Every(interval time.Duration, what string, fn func(context.Context) error) {
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := fn(ctx); err != nil && ctx.Err() == nil {
+					s.Log.Warn().Err(err).Msg(what + " failed")
+				}
+			}
+		}
+	}()
+	s.OnClose(func() { stop(); <-done })
+}
+
+// LedgerRetention is how long services remember the events they handled (their
+// processed-event ledgers). Redeliveries come within minutes; past this, a redelivery is
+// still harmless because every effect is idempotent on its own.
+const LedgerRetention = 7 * 24 * time.Hour
+
 // Serve listens on ADDR (default defaultAddr) and serves h until ctx ends, then drains
 // in-flight requests and returns (the caller's deferred Close does the rest).
 func (s *Service) Serve(ctx context.Context, h http.Handler, defaultAddr string, ready chan<- net.Addr) error {

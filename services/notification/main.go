@@ -24,6 +24,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"time"
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
 	"github.com/taskmesh/taskmesh/pkg/meshclient"
@@ -62,5 +63,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		handler.NewConsumer(st, tasks).Register(app)
 	}
 	svc.Relay(pool, store.Schema)
+	svc.Every(time.Hour, "purging the event ledger", func(ctx context.Context) error {
+		_, err := st.ForgetProcessed(ctx, time.Now().Add(-startup.LedgerRetention))
+		return err
+	})
 	return svc.Serve(ctx, mux, ":8083", ready)
 }

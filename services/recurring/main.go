@@ -17,6 +17,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"time"
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
 	"github.com/taskmesh/taskmesh/pkg/meshclient"
@@ -43,6 +44,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	mux := server.Mux()
 	app := svc.Dapr(mux, pool.Ping)
-	consumer.New(pool, meshclient.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient)).Register(app)
+	c := consumer.New(pool, meshclient.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient))
+	c.Register(app)
+	svc.Every(time.Hour, "purging the event ledger", func(ctx context.Context) error {
+		_, err := c.ForgetProcessed(ctx, time.Now().Add(-startup.LedgerRetention))
+		return err
+	})
 	return svc.Serve(ctx, mux, ":8082", ready)
 }

@@ -7,6 +7,7 @@ package notificationdb
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -37,6 +38,20 @@ type ProcessedEventInsertParams struct {
 // writes nothing else).
 func (q *Queries) ProcessedEventInsert(ctx context.Context, arg ProcessedEventInsertParams) (int64, error) {
 	result, err := q.db.Exec(ctx, processedEventInsert, arg.EventID, arg.Outcome)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const processedEventPurge = `-- name: ProcessedEventPurge :execrows
+DELETE FROM processed_events WHERE processed_at < $1
+`
+
+// Forgets events handled before @before. A redelivery older than that is still harmless:
+// the effect itself is idempotent (unique event id or (series, index)).
+func (q *Queries) ProcessedEventPurge(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, processedEventPurge, before)
 	if err != nil {
 		return 0, err
 	}

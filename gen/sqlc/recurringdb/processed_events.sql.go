@@ -7,6 +7,7 @@ package recurringdb
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -20,6 +21,20 @@ func (q *Queries) ProcessedEventExists(ctx context.Context, eventID uuid.UUID) (
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const processedEventPurge = `-- name: ProcessedEventPurge :execrows
+DELETE FROM processed_events WHERE processed_at < $1
+`
+
+// Forgets events handled before @before. A redelivery older than that is still harmless:
+// the effect itself is idempotent (unique event id or (series, index)).
+func (q *Queries) ProcessedEventPurge(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, processedEventPurge, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const processedEventRecord = `-- name: ProcessedEventRecord :exec

@@ -7,3 +7,8 @@ SELECT EXISTS (SELECT 1 FROM processed_events WHERE event_id = @event_id);
 -- writes nothing else).
 INSERT INTO processed_events (event_id, outcome) VALUES (@event_id, @outcome)
 ON CONFLICT (event_id) DO NOTHING;
+
+-- name: ProcessedEventPurge :execrows
+-- Forgets events handled before @before. A redelivery older than that is still harmless:
+-- the effect itself is idempotent (unique event id or (series, index)).
+DELETE FROM processed_events WHERE processed_at < @before;

@@ -81,6 +81,15 @@ func (s *Store) Processed(ctx context.Context, eventID uuid.UUID) (bool, error) 
 	return done, nil
 }
 
+// ForgetProcessed forgets the events handled before before and returns how many.
+func (s *Store) ForgetProcessed(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.q.ProcessedEventPurge(ctx, before)
+	if err != nil {
+		return 0, fmt.Errorf("purge the event ledger: %w", err)
+	}
+	return n, nil
+}
+
 // Skip records that the event was handled without a notification, for the reason
 // outcome, and reports whether it recorded it (false: it was handled already).
 func (s *Store) Skip(ctx context.Context, eventID uuid.UUID, outcome Outcome) (bool, error) {

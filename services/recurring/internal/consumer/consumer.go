@@ -87,6 +87,15 @@ func (c *Consumer) HandleTaskEvent(ctx context.Context, ev daprapp.Event) error 
 	return nil
 }
 
+// ForgetProcessed forgets the events handled before before and returns how many.
+func (c *Consumer) ForgetProcessed(ctx context.Context, before time.Time) (int64, error) {
+	n, err := c.q.ProcessedEventPurge(ctx, before)
+	if err != nil {
+		return 0, fmt.Errorf("purge the event ledger: %w", err)
+	}
+	return n, nil
+}
+
 // spawnNext computes and requests the next occurrence; it returns what it did.
 func (c *Consumer) spawnNext(ctx context.Context, te *eventsv1.TaskEvent) (string, error) {
 	task := te.GetTask()

@@ -9,6 +9,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -50,6 +51,12 @@ func (f *fakeTasks) SpawnOccurrence(_ context.Context, req *connect.Request[inte
 }
 
 func newConsumer(t *testing.T, f *fakeTasks) *Consumer {
+	c, _ := newConsumerOn(t, f)
+	return c
+}
+
+// newConsumerOn is newConsumer that also returns its database's pool.
+func newConsumerOn(t *testing.T, f *fakeTasks) (*Consumer, *pgxpool.Pool) {
 	t.Helper()
 	url := pgtest.NewDatabase(t, func(ctx context.Context, url string) error {
 		return pgschema.Migrate(ctx, url, Schema, recurringsql.Migrations, "migrations")
@@ -59,7 +66,7 @@ func newConsumer(t *testing.T, f *fakeTasks) *Consumer {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return New(pool, f)
+	return New(pool, f), pool
 }
 
 var paris, _ = time.LoadLocation("Europe/Paris")
@@ -197,4 +204,36 @@ func TestAPIErrorsAreRetriedSkippedOrPoison(t *testing.T) {
 			t.Fatalf("err = %v; want permanent", err)
 		}
 	})
+}
+
+func TestForgetProcessedForgetsOnlyOldEvents(t *testing.T) {
+	first := time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)
+	f := &fakeTasks{tz: "UTC", firstDue: at(first)}
+	c, pool := newConsumerOn(t, f)
+	rule := &taskv1.RecurrenceRule{Frequency: taskv1.Frequency_FREQUENCY_DAILY, Interval: 1}
+	oldEv, recentEv := completion(rule, at(first), 1, first), completion(rule, at(first), 1, first)
+	ctx := context.Background()
+	for _, ev := range []daprapp.Event{oldEv, recentEv} {
+		if err := c.HandleTaskEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE processed_events SET processed_at = '2000-01-01' WHERE event_id = $1`, oldEv.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.ForgetProcessed(ctx, time.Now().Add(-time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("ForgetProcessed = %d, %v; want 1", n, err)
+	}
+	// The forgotten event, delivered again, reaches the api again (which makes nothing new:
+	// SpawnOccurrence is idempotent); the remembered one does not.
+	calls := len(f.spawns)
+	for _, ev := range []daprapp.Event{oldEv, recentEv} {
+		if err := c.HandleTaskEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(f.spawns) - calls; got != 1 {
+		t.Fatalf("%d calls to the api after the purge; want 1 (the forgotten event only)", got)
+	}
 }
