@@ -31,6 +31,12 @@ test("a reminder due in a few seconds shows a toast, and lands in the inbox", as
 
   await page.getByTestId("unread-count").waitFor();
   assert.equal(await page.getByTestId("unread-count").textContent(), "1");
+  // A second tab of the same user shows the same unread count, and follows when the
+  // first one marks the notification read.
+  const other = await ctx.newPage();
+  await other.goto("/");
+  await other.getByTestId("unread-count").waitFor();
+  assert.equal(await other.getByTestId("unread-count").textContent(), "1");
   await page.getByRole("link", { name: /Notifications/ }).click();
   const item = page.getByTestId("notification").filter({ hasText: "Stretch your legs" });
   await item.waitFor();
@@ -38,5 +44,6 @@ test("a reminder due in a few seconds shows a toast, and lands in the inbox", as
   await item.getByRole("button", { name: /Mark .* read/ }).click();
   await page.getByText("Nothing unread.").waitFor();
   await page.getByTestId("unread-count").waitFor({ state: "detached" });
+  await other.getByTestId("unread-count").waitFor({ state: "detached", timeout: 2_000 });
   await ctx.close();
 });

@@ -79,6 +79,9 @@ export function LiveSyncProvider({ children }: { children: ReactNode }) {
           action: { label: "Open", run: () => navigateRef.current(`/tasks/${n.taskId}`) },
         });
       },
+      onNotificationsRead: () => {
+        void qc.invalidateQueries({ queryKey: notificationsKey });
+      },
       onReload: (openedAt) => {
         const stale = { predicate: (q: { state: { dataUpdatedAt: number } }) => q.state.dataUpdatedAt < openedAt };
         void qc.invalidateQueries({ queryKey: listTasksKey, ...stale });

@@ -37,6 +37,7 @@ function setup(over: Partial<LiveSyncDeps> = {}) {
     syncTasks: vi.fn(async () => create(SyncTasksResponseSchema, {})),
     onTask: vi.fn(),
     onReminder: vi.fn(),
+    onNotificationsRead: vi.fn(),
     onReload: vi.fn(),
     onStatus: vi.fn(),
     WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
@@ -166,6 +167,21 @@ describe("LiveSync", () => {
       frame: { case: "update", value: { kind: TaskUpdateKind.REMINDER, payload: { case: "notification", value: { id: "n1", title: "Call Bob" } } } },
     });
     expect(deps.onReminder).toHaveBeenCalledWith(expect.objectContaining({ title: "Call Bob" }));
+    live.stop();
+  });
+
+  it("hands inbox changes to onNotificationsRead, without touching the task sequence", async () => {
+    const { deps, live } = setup();
+    live.start();
+    await flush();
+    FakeSocket.all[0].frame({
+      frame: {
+        case: "update",
+        value: { kind: TaskUpdateKind.NOTIFICATIONS_READ, payload: { case: "notificationsRead", value: { unreadCount: 3 } } },
+      },
+    });
+    expect(deps.onNotificationsRead).toHaveBeenCalledWith(3);
+    expect(deps.syncTasks).not.toHaveBeenCalled();
     live.stop();
   });
 });

@@ -23,6 +23,8 @@ export type LiveSyncDeps = {
   onTask: (task: Task) => void;
   /** A reminder fired. */
   onReminder: (n: Notification) => void;
+  /** Notifications were marked read (here or in another tab): the inbox changed. */
+  onNotificationsRead: (unreadCount: number) => void;
   /**
    * The client's copy may be stale in ways SyncTasks cannot fix (first connection, or a
    * restored database): refetch what was loaded before openedAt.
@@ -185,6 +187,10 @@ export class LiveSync {
         const ev = frame.frame.value;
         if (ev.kind === TaskUpdateKind.REMINDER) {
           if (ev.payload.case === "notification") this.deps.onReminder(ev.payload.value);
+          break;
+        }
+        if (ev.kind === TaskUpdateKind.NOTIFICATIONS_READ) {
+          if (ev.payload.case === "notificationsRead") this.deps.onNotificationsRead(ev.payload.value.unreadCount);
           break;
         }
         if (ev.payload.case !== "task") break;

@@ -105,6 +105,8 @@ const (
 	TaskUpdateKind_TASK_UPDATE_KIND_TASK_DELETED TaskUpdateKind = 2
 	// A reminder fired: show the notification.
 	TaskUpdateKind_TASK_UPDATE_KIND_REMINDER TaskUpdateKind = 3
+	// Notifications were marked read (in another tab, say): refresh the inbox.
+	TaskUpdateKind_TASK_UPDATE_KIND_NOTIFICATIONS_READ TaskUpdateKind = 4
 )
 
 // Enum value maps for TaskUpdateKind.
@@ -114,12 +116,14 @@ var (
 		1: "TASK_UPDATE_KIND_TASK_UPSERTED",
 		2: "TASK_UPDATE_KIND_TASK_DELETED",
 		3: "TASK_UPDATE_KIND_REMINDER",
+		4: "TASK_UPDATE_KIND_NOTIFICATIONS_READ",
 	}
 	TaskUpdateKind_value = map[string]int32{
-		"TASK_UPDATE_KIND_UNSPECIFIED":   0,
-		"TASK_UPDATE_KIND_TASK_UPSERTED": 1,
-		"TASK_UPDATE_KIND_TASK_DELETED":  2,
-		"TASK_UPDATE_KIND_REMINDER":      3,
+		"TASK_UPDATE_KIND_UNSPECIFIED":        0,
+		"TASK_UPDATE_KIND_TASK_UPSERTED":      1,
+		"TASK_UPDATE_KIND_TASK_DELETED":       2,
+		"TASK_UPDATE_KIND_REMINDER":           3,
+		"TASK_UPDATE_KIND_NOTIFICATIONS_READ": 4,
 	}
 )
 
@@ -361,6 +365,52 @@ func (x *ReminderEvent) GetOccurredAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// NotificationsRead says the user's inbox changed because notifications were read.
+type NotificationsRead struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many unread notifications the user has now.
+	UnreadCount   int32 `protobuf:"varint,1,opt,name=unread_count,json=unreadCount,proto3" json:"unread_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotificationsRead) Reset() {
+	*x = NotificationsRead{}
+	mi := &file_taskmesh_events_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationsRead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationsRead) ProtoMessage() {}
+
+func (x *NotificationsRead) ProtoReflect() protoreflect.Message {
+	mi := &file_taskmesh_events_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationsRead.ProtoReflect.Descriptor instead.
+func (*NotificationsRead) Descriptor() ([]byte, []int) {
+	return file_taskmesh_events_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *NotificationsRead) GetUnreadCount() int32 {
+	if x != nil {
+		return x.UnreadCount
+	}
+	return 0
+}
+
 // TaskUpdateEvent is what a user's open pages receive live, on topic "task-updates";
 // realtime forwards it to the user's WebSockets.
 type TaskUpdateEvent struct {
@@ -377,9 +427,11 @@ type TaskUpdateEvent struct {
 	//
 	//	*TaskUpdateEvent_Task
 	//	*TaskUpdateEvent_Notification
+	//	*TaskUpdateEvent_NotificationsRead
 	Payload isTaskUpdateEvent_Payload `protobuf_oneof:"payload"`
 	// For task kinds: the user's change sequence number of this change, so that a client
-	// can tell whether it missed one (then it calls SyncTasks). 0 for REMINDER.
+	// can tell whether it missed one (then it calls SyncTasks). 0 for REMINDER and
+	// NOTIFICATIONS_READ.
 	ChangeSeq int64 `protobuf:"varint,6,opt,name=change_seq,json=changeSeq,proto3" json:"change_seq,omitempty"`
 	// When the change was committed.
 	OccurredAt    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
@@ -389,7 +441,7 @@ type TaskUpdateEvent struct {
 
 func (x *TaskUpdateEvent) Reset() {
 	*x = TaskUpdateEvent{}
-	mi := &file_taskmesh_events_v1_events_proto_msgTypes[2]
+	mi := &file_taskmesh_events_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -401,7 +453,7 @@ func (x *TaskUpdateEvent) String() string {
 func (*TaskUpdateEvent) ProtoMessage() {}
 
 func (x *TaskUpdateEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_taskmesh_events_v1_events_proto_msgTypes[2]
+	mi := &file_taskmesh_events_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -414,7 +466,7 @@ func (x *TaskUpdateEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskUpdateEvent.ProtoReflect.Descriptor instead.
 func (*TaskUpdateEvent) Descriptor() ([]byte, []int) {
-	return file_taskmesh_events_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_taskmesh_events_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *TaskUpdateEvent) GetEventId() string {
@@ -463,6 +515,15 @@ func (x *TaskUpdateEvent) GetNotification() *v11.Notification {
 	return nil
 }
 
+func (x *TaskUpdateEvent) GetNotificationsRead() *NotificationsRead {
+	if x != nil {
+		if x, ok := x.Payload.(*TaskUpdateEvent_NotificationsRead); ok {
+			return x.NotificationsRead
+		}
+	}
+	return nil
+}
+
 func (x *TaskUpdateEvent) GetChangeSeq() int64 {
 	if x != nil {
 		return x.ChangeSeq
@@ -492,9 +553,16 @@ type TaskUpdateEvent_Notification struct {
 	Notification *v11.Notification `protobuf:"bytes,5,opt,name=notification,proto3,oneof"`
 }
 
+type TaskUpdateEvent_NotificationsRead struct {
+	// For NOTIFICATIONS_READ: the inbox's new unread count.
+	NotificationsRead *NotificationsRead `protobuf:"bytes,8,opt,name=notifications_read,json=notificationsRead,proto3,oneof"`
+}
+
 func (*TaskUpdateEvent_Task) isTaskUpdateEvent_Payload() {}
 
 func (*TaskUpdateEvent_Notification) isTaskUpdateEvent_Payload() {}
+
+func (*TaskUpdateEvent_NotificationsRead) isTaskUpdateEvent_Payload() {}
 
 var File_taskmesh_events_v1_events_proto protoreflect.FileDescriptor
 
@@ -521,13 +589,16 @@ const file_taskmesh_events_v1_events_proto_rawDesc = "" +
 	"\x03due\x18\x06 \x01(\v2\x15.taskmesh.task.v1.DueR\x03due\x127\n" +
 	"\tremind_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bremindAt\x12;\n" +
 	"\voccurred_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"occurredAt\"\xe0\x02\n" +
+	"occurredAt\"6\n" +
+	"\x11NotificationsRead\x12!\n" +
+	"\funread_count\x18\x01 \x01(\x05R\vunreadCount\"\xb8\x03\n" +
 	"\x0fTaskUpdateEvent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x126\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\".taskmesh.events.v1.TaskUpdateKindR\x04kind\x12,\n" +
 	"\x04task\x18\x04 \x01(\v2\x16.taskmesh.task.v1.TaskH\x00R\x04task\x12L\n" +
-	"\fnotification\x18\x05 \x01(\v2&.taskmesh.notification.v1.NotificationH\x00R\fnotification\x12\x1d\n" +
+	"\fnotification\x18\x05 \x01(\v2&.taskmesh.notification.v1.NotificationH\x00R\fnotification\x12V\n" +
+	"\x12notifications_read\x18\b \x01(\v2%.taskmesh.events.v1.NotificationsReadH\x00R\x11notificationsRead\x12\x1d\n" +
 	"\n" +
 	"change_seq\x18\x06 \x01(\x03R\tchangeSeq\x12;\n" +
 	"\voccurred_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -540,12 +611,13 @@ const file_taskmesh_events_v1_events_proto_rawDesc = "" +
 	"\x19TASK_EVENT_TYPE_COMPLETED\x10\x03\x12\x1c\n" +
 	"\x18TASK_EVENT_TYPE_REOPENED\x10\x04\x12\x1b\n" +
 	"\x17TASK_EVENT_TYPE_DELETED\x10\x05\x12\x1c\n" +
-	"\x18TASK_EVENT_TYPE_RESTORED\x10\x06*\x98\x01\n" +
+	"\x18TASK_EVENT_TYPE_RESTORED\x10\x06*\xc1\x01\n" +
 	"\x0eTaskUpdateKind\x12 \n" +
 	"\x1cTASK_UPDATE_KIND_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eTASK_UPDATE_KIND_TASK_UPSERTED\x10\x01\x12!\n" +
 	"\x1dTASK_UPDATE_KIND_TASK_DELETED\x10\x02\x12\x1d\n" +
-	"\x19TASK_UPDATE_KIND_REMINDER\x10\x03B\xcd\x01\n" +
+	"\x19TASK_UPDATE_KIND_REMINDER\x10\x03\x12'\n" +
+	"#TASK_UPDATE_KIND_NOTIFICATIONS_READ\x10\x04B\xcd\x01\n" +
 	"\x16com.taskmesh.events.v1B\vEventsProtoP\x01Z<github.com/taskmesh/taskmesh/gen/taskmesh/events/v1;eventsv1\xa2\x02\x03TEX\xaa\x02\x12Taskmesh.Events.V1\xca\x02\x12Taskmesh\\Events\\V1\xe2\x02\x1eTaskmesh\\Events\\V1\\GPBMetadata\xea\x02\x14Taskmesh::Events::V1b\x06proto3"
 
 var (
@@ -561,35 +633,37 @@ func file_taskmesh_events_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_taskmesh_events_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_taskmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_taskmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_taskmesh_events_v1_events_proto_goTypes = []any{
 	(TaskEventType)(0),            // 0: taskmesh.events.v1.TaskEventType
 	(TaskUpdateKind)(0),           // 1: taskmesh.events.v1.TaskUpdateKind
 	(*TaskEvent)(nil),             // 2: taskmesh.events.v1.TaskEvent
 	(*ReminderEvent)(nil),         // 3: taskmesh.events.v1.ReminderEvent
-	(*TaskUpdateEvent)(nil),       // 4: taskmesh.events.v1.TaskUpdateEvent
-	(*v1.Task)(nil),               // 5: taskmesh.task.v1.Task
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
-	(*v1.Due)(nil),                // 7: taskmesh.task.v1.Due
-	(*v11.Notification)(nil),      // 8: taskmesh.notification.v1.Notification
+	(*NotificationsRead)(nil),     // 4: taskmesh.events.v1.NotificationsRead
+	(*TaskUpdateEvent)(nil),       // 5: taskmesh.events.v1.TaskUpdateEvent
+	(*v1.Task)(nil),               // 6: taskmesh.task.v1.Task
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*v1.Due)(nil),                // 8: taskmesh.task.v1.Due
+	(*v11.Notification)(nil),      // 9: taskmesh.notification.v1.Notification
 }
 var file_taskmesh_events_v1_events_proto_depIdxs = []int32{
 	0,  // 0: taskmesh.events.v1.TaskEvent.type:type_name -> taskmesh.events.v1.TaskEventType
-	5,  // 1: taskmesh.events.v1.TaskEvent.task:type_name -> taskmesh.task.v1.Task
-	5,  // 2: taskmesh.events.v1.TaskEvent.previous:type_name -> taskmesh.task.v1.Task
-	6,  // 3: taskmesh.events.v1.TaskEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	7,  // 4: taskmesh.events.v1.ReminderEvent.due:type_name -> taskmesh.task.v1.Due
-	6,  // 5: taskmesh.events.v1.ReminderEvent.remind_at:type_name -> google.protobuf.Timestamp
-	6,  // 6: taskmesh.events.v1.ReminderEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	6,  // 1: taskmesh.events.v1.TaskEvent.task:type_name -> taskmesh.task.v1.Task
+	6,  // 2: taskmesh.events.v1.TaskEvent.previous:type_name -> taskmesh.task.v1.Task
+	7,  // 3: taskmesh.events.v1.TaskEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	8,  // 4: taskmesh.events.v1.ReminderEvent.due:type_name -> taskmesh.task.v1.Due
+	7,  // 5: taskmesh.events.v1.ReminderEvent.remind_at:type_name -> google.protobuf.Timestamp
+	7,  // 6: taskmesh.events.v1.ReminderEvent.occurred_at:type_name -> google.protobuf.Timestamp
 	1,  // 7: taskmesh.events.v1.TaskUpdateEvent.kind:type_name -> taskmesh.events.v1.TaskUpdateKind
-	5,  // 8: taskmesh.events.v1.TaskUpdateEvent.task:type_name -> taskmesh.task.v1.Task
-	8,  // 9: taskmesh.events.v1.TaskUpdateEvent.notification:type_name -> taskmesh.notification.v1.Notification
-	6,  // 10: taskmesh.events.v1.TaskUpdateEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	6,  // 8: taskmesh.events.v1.TaskUpdateEvent.task:type_name -> taskmesh.task.v1.Task
+	9,  // 9: taskmesh.events.v1.TaskUpdateEvent.notification:type_name -> taskmesh.notification.v1.Notification
+	4,  // 10: taskmesh.events.v1.TaskUpdateEvent.notifications_read:type_name -> taskmesh.events.v1.NotificationsRead
+	7,  // 11: taskmesh.events.v1.TaskUpdateEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_taskmesh_events_v1_events_proto_init() }
@@ -597,9 +671,10 @@ func file_taskmesh_events_v1_events_proto_init() {
 	if File_taskmesh_events_v1_events_proto != nil {
 		return
 	}
-	file_taskmesh_events_v1_events_proto_msgTypes[2].OneofWrappers = []any{
+	file_taskmesh_events_v1_events_proto_msgTypes[3].OneofWrappers = []any{
 		(*TaskUpdateEvent_Task)(nil),
 		(*TaskUpdateEvent_Notification)(nil),
+		(*TaskUpdateEvent_NotificationsRead)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -607,7 +682,7 @@ func file_taskmesh_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_taskmesh_events_v1_events_proto_rawDesc), len(file_taskmesh_events_v1_events_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

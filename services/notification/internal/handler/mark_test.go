@@ -7,8 +7,11 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/encoding/protojson"
 
+	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
@@ -96,5 +99,41 @@ func TestMarkNotificationsReadRejectsBadRequests(t *testing.T) {
 				t.Fatalf("after bad requests: %v, %v; want the notification unread", resp, err)
 			}
 		})
+	}
+}
+
+// TestMarkingReadTellsTheUsersOtherPages: a mark that changes something writes one
+// TaskUpdateEvent NOTIFICATIONS_READ with the new unread count (for the user's other
+// tabs); a mark that changes nothing writes none.
+func TestMarkingReadTellsTheUsersOtherPages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	in := newInbox(t, e, rpctest.Connect) // 5 unread
+	readUpdates := func() []*eventsv1.TaskUpdateEvent {
+		var out []*eventsv1.TaskUpdateEvent
+		for _, r := range e.outboxOf(in.u.id) {
+			up := &eventsv1.TaskUpdateEvent{}
+			if err := protojson.Unmarshal(r.payload, up); err != nil {
+				t.Fatal(err)
+			}
+			if up.GetKind() == eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_NOTIFICATIONS_READ {
+				if r.topic != meshnames.TaskUpdates || up.GetEventId() != r.id.String() {
+					t.Fatalf("update %v in topic %s with outbox id %s", up, r.topic, r.id)
+				}
+				out = append(out, up)
+			}
+		}
+		return out
+	}
+	before := len(readUpdates()) // newInbox marked some read already
+	if _, err := in.u.inbox.MarkNotificationsRead(ctx, markRequest(false, in.unread[0])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.u.inbox.MarkNotificationsRead(ctx, markRequest(false, in.unread[0])); err != nil { // changes nothing
+		t.Fatal(err)
+	}
+	got := readUpdates()[before:]
+	if len(got) != 1 || got[0].GetNotificationsRead().GetUnreadCount() != 4 || got[0].GetUserId() != in.u.id.String() || got[0].GetChangeSeq() != 0 {
+		t.Fatalf("updates after two marks = %v; want one, unread count 4", got)
 	}
 }

@@ -147,24 +147,34 @@ func (s *Store) Notify(ctx context.Context, r Reminder) (*notificationv1.Notific
 		return nil, err
 	}
 	update := &eventsv1.TaskUpdateEvent{
-		EventId: uuid.Must(uuid.NewV7()).String(), UserId: r.UserID.String(),
+		UserId:     r.UserID.String(),
 		Kind:       eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_REMINDER,
 		Payload:    &eventsv1.TaskUpdateEvent_Notification{Notification: notif},
 		OccurredAt: notif.GetCreatedAt(),
 	}
-	payload, err := protojson.Marshal(update)
-	if err != nil {
-		return nil, fmt.Errorf("notify event %s: encode the update: %w", r.EventID, err)
-	}
-	if err := q.OutboxInsert(ctx, notificationdb.OutboxInsertParams{
-		ID: uuid.MustParse(update.EventId), Topic: meshnames.TaskUpdates, Payload: payload,
-	}); err != nil {
-		return nil, fmt.Errorf("notify event %s: write the update to the outbox: %w", r.EventID, err)
+	if err := announce(ctx, q, update); err != nil {
+		return nil, fmt.Errorf("notify event %s: %w", r.EventID, err)
 	}
 	if err := commit(ctx, tx, r.EventID); err != nil {
 		return nil, err
 	}
 	return notif, nil
+}
+
+// announce writes update, with a new event id, to the outbox (topic task-updates) in the
+// caller's transaction.
+func announce(ctx context.Context, q *notificationdb.Queries, update *eventsv1.TaskUpdateEvent) error {
+	update.EventId = uuid.Must(uuid.NewV7()).String()
+	payload, err := protojson.Marshal(update)
+	if err != nil {
+		return fmt.Errorf("encode the update: %w", err)
+	}
+	if err := q.OutboxInsert(ctx, notificationdb.OutboxInsertParams{
+		ID: uuid.MustParse(update.EventId), Topic: meshnames.TaskUpdates, Payload: payload,
+	}); err != nil {
+		return fmt.Errorf("write the update to the outbox: %w", err)
+	}
+	return nil
 }
 
 func commit(ctx context.Context, tx pgx.Tx, eventID uuid.UUID) error {
@@ -268,8 +278,18 @@ func (s *Store) mark(ctx context.Context, userID uuid.UUID, update func(*notific
 			return fmt.Errorf("mark notifications read: %w", err)
 		}
 		marked = clamp(n)
-		unread, err = unreadCount(ctx, q, userID)
-		return err
+		if unread, err = unreadCount(ctx, q, userID); err != nil {
+			return err
+		}
+		if marked == 0 {
+			return nil
+		}
+		// The user's other open pages refresh their inbox.
+		return announce(ctx, q, &eventsv1.TaskUpdateEvent{
+			UserId: userID.String(), Kind: eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_NOTIFICATIONS_READ,
+			Payload:    &eventsv1.TaskUpdateEvent_NotificationsRead{NotificationsRead: &eventsv1.NotificationsRead{UnreadCount: unread}},
+			OccurredAt: timestamppb.Now(),
+		})
 	})
 	if err != nil {
 		return 0, 0, err

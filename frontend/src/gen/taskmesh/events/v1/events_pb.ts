@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file taskmesh/events/v1/events.proto.
  */
 export const file_taskmesh_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch90YXNrbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0YXNrbWVzaC5ldmVudHMudjEi9AEKCVRhc2tFdmVudBIQCghldmVudF9pZBgBIAEoCRIvCgR0eXBlGAIgASgOMiEudGFza21lc2guZXZlbnRzLnYxLlRhc2tFdmVudFR5cGUSDwoHdXNlcl9pZBgDIAEoCRIkCgR0YXNrGAQgASgLMhYudGFza21lc2gudGFzay52MS5UYXNrEigKCHByZXZpb3VzGAUgASgLMhYudGFza21lc2gudGFzay52MS5UYXNrEi8KC29jY3VycmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjaGFuZ2Vfc2VxGAcgASgDIusBCg1SZW1pbmRlckV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEhMKC3JlbWluZGVyX2lkGAIgASgJEg8KB3Rhc2tfaWQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRINCgV0aXRsZRgFIAEoCRIiCgNkdWUYBiABKAsyFS50YXNrbWVzaC50YXNrLnYxLkR1ZRItCglyZW1pbmRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKeAgoPVGFza1VwZGF0ZUV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSMAoEa2luZBgDIAEoDjIiLnRhc2ttZXNoLmV2ZW50cy52MS5UYXNrVXBkYXRlS2luZBImCgR0YXNrGAQgASgLMhYudGFza21lc2gudGFzay52MS5UYXNrSAASPgoMbm90aWZpY2F0aW9uGAUgASgLMiYudGFza21lc2gubm90aWZpY2F0aW9uLnYxLk5vdGlmaWNhdGlvbkgAEhIKCmNoYW5nZV9zZXEYBiABKAMSLwoLb2NjdXJyZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgkKB3BheWxvYWQq4gEKDVRhc2tFdmVudFR5cGUSHwobVEFTS19FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASGwoXVEFTS19FVkVOVF9UWVBFX0NSRUFURUQQARIbChdUQVNLX0VWRU5UX1RZUEVfVVBEQVRFRBACEh0KGVRBU0tfRVZFTlRfVFlQRV9DT01QTEVURUQQAxIcChhUQVNLX0VWRU5UX1RZUEVfUkVPUEVORUQQBBIbChdUQVNLX0VWRU5UX1RZUEVfREVMRVRFRBAFEhwKGFRBU0tfRVZFTlRfVFlQRV9SRVNUT1JFRBAGKpgBCg5UYXNrVXBkYXRlS2luZBIgChxUQVNLX1VQREFURV9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeVEFTS19VUERBVEVfS0lORF9UQVNLX1VQU0VSVEVEEAESIQodVEFTS19VUERBVEVfS0lORF9UQVNLX0RFTEVURUQQAhIdChlUQVNLX1VQREFURV9LSU5EX1JFTUlOREVSEANCzQEKFmNvbS50YXNrbWVzaC5ldmVudHMudjFCC0V2ZW50c1Byb3RvUAFaPGdpdGh1Yi5jb20vdGFza21lc2gvdGFza21lc2gvZ2VuL3Rhc2ttZXNoL2V2ZW50cy92MTtldmVudHN2MaICA1RFWKoCElRhc2ttZXNoLkV2ZW50cy5WMcoCElRhc2ttZXNoXEV2ZW50c1xWMeICHlRhc2ttZXNoXEV2ZW50c1xWMVxHUEJNZXRhZGF0YeoCFFRhc2ttZXNoOjpFdmVudHM6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_taskmesh_notification_v1_notification, file_taskmesh_task_v1_task]);
+  fileDesc("Ch90YXNrbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0YXNrbWVzaC5ldmVudHMudjEi9AEKCVRhc2tFdmVudBIQCghldmVudF9pZBgBIAEoCRIvCgR0eXBlGAIgASgOMiEudGFza21lc2guZXZlbnRzLnYxLlRhc2tFdmVudFR5cGUSDwoHdXNlcl9pZBgDIAEoCRIkCgR0YXNrGAQgASgLMhYudGFza21lc2gudGFzay52MS5UYXNrEigKCHByZXZpb3VzGAUgASgLMhYudGFza21lc2gudGFzay52MS5UYXNrEi8KC29jY3VycmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjaGFuZ2Vfc2VxGAcgASgDIusBCg1SZW1pbmRlckV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEhMKC3JlbWluZGVyX2lkGAIgASgJEg8KB3Rhc2tfaWQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRINCgV0aXRsZRgFIAEoCRIiCgNkdWUYBiABKAsyFS50YXNrbWVzaC50YXNrLnYxLkR1ZRItCglyZW1pbmRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC29jY3VycmVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIpChFOb3RpZmljYXRpb25zUmVhZBIUCgx1bnJlYWRfY291bnQYASABKAUi4wIKD1Rhc2tVcGRhdGVFdmVudBIQCghldmVudF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEjAKBGtpbmQYAyABKA4yIi50YXNrbWVzaC5ldmVudHMudjEuVGFza1VwZGF0ZUtpbmQSJgoEdGFzaxgEIAEoCzIWLnRhc2ttZXNoLnRhc2sudjEuVGFza0gAEj4KDG5vdGlmaWNhdGlvbhgFIAEoCzImLnRhc2ttZXNoLm5vdGlmaWNhdGlvbi52MS5Ob3RpZmljYXRpb25IABJDChJub3RpZmljYXRpb25zX3JlYWQYCCABKAsyJS50YXNrbWVzaC5ldmVudHMudjEuTm90aWZpY2F0aW9uc1JlYWRIABISCgpjaGFuZ2Vfc2VxGAYgASgDEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIJCgdwYXlsb2FkKuIBCg1UYXNrRXZlbnRUeXBlEh8KG1RBU0tfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhsKF1RBU0tfRVZFTlRfVFlQRV9DUkVBVEVEEAESGwoXVEFTS19FVkVOVF9UWVBFX1VQREFURUQQAhIdChlUQVNLX0VWRU5UX1RZUEVfQ09NUExFVEVEEAMSHAoYVEFTS19FVkVOVF9UWVBFX1JFT1BFTkVEEAQSGwoXVEFTS19FVkVOVF9UWVBFX0RFTEVURUQQBRIcChhUQVNLX0VWRU5UX1RZUEVfUkVTVE9SRUQQBirBAQoOVGFza1VwZGF0ZUtpbmQSIAocVEFTS19VUERBVEVfS0lORF9VTlNQRUNJRklFRBAAEiIKHlRBU0tfVVBEQVRFX0tJTkRfVEFTS19VUFNFUlRFRBABEiEKHVRBU0tfVVBEQVRFX0tJTkRfVEFTS19ERUxFVEVEEAISHQoZVEFTS19VUERBVEVfS0lORF9SRU1JTkRFUhADEicKI1RBU0tfVVBEQVRFX0tJTkRfTk9USUZJQ0FUSU9OU19SRUFEEARCzQEKFmNvbS50YXNrbWVzaC5ldmVudHMudjFCC0V2ZW50c1Byb3RvUAFaPGdpdGh1Yi5jb20vdGFza21lc2gvdGFza21lc2gvZ2VuL3Rhc2ttZXNoL2V2ZW50cy92MTtldmVudHN2MaICA1RFWKoCElRhc2ttZXNoLkV2ZW50cy5WMcoCElRhc2ttZXNoXEV2ZW50c1xWMeICHlRhc2ttZXNoXEV2ZW50c1xWMVxHUEJNZXRhZGF0YeoCFFRhc2ttZXNoOjpFdmVudHM6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_taskmesh_notification_v1_notification, file_taskmesh_task_v1_task]);
 
 /**
  * TaskEvent announces one change to one task, on topic "task-events". Consumed by audit
@@ -154,6 +154,27 @@ export const ReminderEventSchema: GenMessage<ReminderEvent> = /*@__PURE__*/
   messageDesc(file_taskmesh_events_v1_events, 1);
 
 /**
+ * NotificationsRead says the user's inbox changed because notifications were read.
+ *
+ * @generated from message taskmesh.events.v1.NotificationsRead
+ */
+export type NotificationsRead = Message<"taskmesh.events.v1.NotificationsRead"> & {
+  /**
+   * How many unread notifications the user has now.
+   *
+   * @generated from field: int32 unread_count = 1;
+   */
+  unreadCount: number;
+};
+
+/**
+ * Describes the message taskmesh.events.v1.NotificationsRead.
+ * Use `create(NotificationsReadSchema)` to create a new message.
+ */
+export const NotificationsReadSchema: GenMessage<NotificationsRead> = /*@__PURE__*/
+  messageDesc(file_taskmesh_events_v1_events, 2);
+
+/**
  * TaskUpdateEvent is what a user's open pages receive live, on topic "task-updates";
  * realtime forwards it to the user's WebSockets.
  *
@@ -203,11 +224,20 @@ export type TaskUpdateEvent = Message<"taskmesh.events.v1.TaskUpdateEvent"> & {
      */
     value: Notification;
     case: "notification";
+  } | {
+    /**
+     * For NOTIFICATIONS_READ: the inbox's new unread count.
+     *
+     * @generated from field: taskmesh.events.v1.NotificationsRead notifications_read = 8;
+     */
+    value: NotificationsRead;
+    case: "notificationsRead";
   } | { case: undefined; value?: undefined };
 
   /**
    * For task kinds: the user's change sequence number of this change, so that a client
-   * can tell whether it missed one (then it calls SyncTasks). 0 for REMINDER.
+   * can tell whether it missed one (then it calls SyncTasks). 0 for REMINDER and
+   * NOTIFICATIONS_READ.
    *
    * @generated from field: int64 change_seq = 6;
    */
@@ -226,7 +256,7 @@ export type TaskUpdateEvent = Message<"taskmesh.events.v1.TaskUpdateEvent"> & {
  * Use `create(TaskUpdateEventSchema)` to create a new message.
  */
 export const TaskUpdateEventSchema: GenMessage<TaskUpdateEvent> = /*@__PURE__*/
-  messageDesc(file_taskmesh_events_v1_events, 2);
+  messageDesc(file_taskmesh_events_v1_events, 3);
 
 /**
  * TaskEventType is what happened to a task.
@@ -323,6 +353,13 @@ export enum TaskUpdateKind {
    * @generated from enum value: TASK_UPDATE_KIND_REMINDER = 3;
    */
   REMINDER = 3,
+
+  /**
+   * Notifications were marked read (in another tab, say): refresh the inbox.
+   *
+   * @generated from enum value: TASK_UPDATE_KIND_NOTIFICATIONS_READ = 4;
+   */
+  NOTIFICATIONS_READ = 4,
 }
 
 /**
