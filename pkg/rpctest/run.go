@@ -9,10 +9,13 @@ import (
 	"encoding/pem"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"connectrpc.com/grpchealth"
 	"time"
 
 	"github.com/taskmesh/taskmesh/pkg/authn"
@@ -139,4 +142,14 @@ func StartRun(tb testing.TB, run Run, env map[string]string) (baseURL string, lo
 		tb.Fatalf("not serving after %s\n%s", readyTimeout, logs)
 	}
 	return "", nil, nil // not reached: Fatalf ends the test
+}
+
+// WantServing fails the test unless gRPC health at baseURL reports service (""
+// for the server as a whole) as serving.
+func WantServing(tb testing.TB, baseURL, service string) {
+	tb.Helper()
+	res, err := grpchealth.NewClient(http.DefaultClient, baseURL).Check(context.Background(), &grpchealth.CheckRequest{Service: service})
+	if err != nil || res.Status != grpchealth.StatusServing {
+		tb.Fatalf("health of %q = %v, %v; want serving", service, res, err)
+	}
 }

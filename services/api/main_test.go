@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
-	"connectrpc.com/grpchealth"
 
 	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
@@ -23,10 +22,7 @@ func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 	})
 	ctx := context.Background()
 
-	health := grpchealth.NewClient(http.DefaultClient, base)
-	if res, err := health.Check(ctx, &grpchealth.CheckRequest{Service: authv1connect.AuthServiceName}); err != nil || res.Status != grpchealth.StatusServing {
-		t.Fatalf("health of AuthService = %v, %v; want serving", res, err)
-	}
+	rpctest.WantServing(t, base, authv1connect.AuthServiceName)
 	auth := authv1connect.NewAuthServiceClient(http.DefaultClient, base)
 	if _, err := auth.SignUp(ctx, connect.NewRequest(&authv1.SignUpRequest{Email: "run@example.com", Password: "long enough"})); err != nil {
 		t.Fatalf("sign up against a freshly migrated database: %v", err)

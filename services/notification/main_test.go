@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
-	"connectrpc.com/grpchealth"
 	"github.com/google/uuid"
 
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
@@ -25,10 +24,7 @@ func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 	})
 	ctx := context.Background()
 
-	health := grpchealth.NewClient(http.DefaultClient, base)
-	if res, err := health.Check(ctx, &grpchealth.CheckRequest{Service: notificationv1connect.NotificationServiceName}); err != nil || res.Status != grpchealth.StatusServing {
-		t.Fatalf("health of NotificationService = %v, %v; want serving", res, err)
-	}
+	rpctest.WantServing(t, base, notificationv1connect.NotificationServiceName)
 	if !strings.Contains(logs.String(), "no Dapr sidecar") {
 		t.Fatalf("running without a sidecar was not logged:\n%s", logs)
 	}

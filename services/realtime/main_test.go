@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"connectrpc.com/grpchealth"
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -40,10 +38,7 @@ func TestRunServesSocketsAndClosesThemGoingAwayOnShutdown(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	health := grpchealth.NewClient(http.DefaultClient, base)
-	if res, err := health.Check(ctx, &grpchealth.CheckRequest{}); err != nil || res.Status != grpchealth.StatusServing {
-		t.Fatalf("health = %v, %v; want serving", res, err)
-	}
+	rpctest.WantServing(t, base, "")
 
 	user := uuid.New()
 	token, _, err := issuer.Issue(user)
