@@ -187,12 +187,14 @@ func Start(ctx context.Context, cfg Config) (*Mesh, error) {
 		m.Stop()
 		return nil, err
 	}
-	// Plan every instance first: web needs realtime's port.
+	// Plan every instance first: web needs realtime's port. One set of taken ports for the
+	// whole mesh, so that no two instances are handed the same port.
+	taken := map[int]bool{}
 	for _, app := range cfg.Apps {
 		n := max(cfg.Replicas[app], 1)
 		for i := range n {
 			in := &Instance{App: app, Index: i, mesh: m}
-			ports, err := freePorts(4)
+			ports, err := freePorts(4, taken)
 			if err != nil {
 				m.Stop()
 				return nil, err
@@ -505,12 +507,11 @@ func writeSecrets(runDir, databaseURL string) (string, error) {
 	return path, nil
 }
 
-// freePorts returns n distinct TCP ports that are free on every interface (daprd binds
-// some of its ports on all of them). They are drawn from 20000-31999, below Linux's
-// ephemeral range, so that the outgoing connections made between the check and the bind
-// (to PostgreSQL, Redis, other apps) cannot take them.
-func freePorts(n int) ([]int, error) {
-	seen := map[int]bool{}
+// freePorts returns n TCP ports that are free on every interface (daprd binds some of
+// its ports on all of them) and not in taken, and adds them to taken. They are drawn from
+// 20000-31999, below Linux's ephemeral range, so that the outgoing connections made
+// between the check and the bind (to PostgreSQL, Redis, other apps) cannot take them.
+func freePorts(n int, taken map[int]bool) ([]int, error) {
 	var ports []int
 	for tries := 0; len(ports) < n; tries++ {
 		if tries > 1000 {
@@ -521,10 +522,10 @@ func freePorts(n int) ([]int, error) {
 			return nil, err
 		}
 		p := 20000 + int(binary.BigEndian.Uint16(b))%12000
-		if seen[p] {
+		if taken[p] {
 			continue
 		}
-		seen[p] = true
+		taken[p] = true
 		l, err := net.Listen("tcp", ":"+strconv.Itoa(p))
 		if err != nil {
 			continue
