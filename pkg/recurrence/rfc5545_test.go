@@ -2,7 +2,9 @@ package recurrence
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -105,4 +107,35 @@ func formatTableOccurrence(o Occurrence, loc *time.Location) string {
 		return o.Date.String()
 	}
 	return o.At.In(loc).Format("2006-01-02T15:04:05-07:00")
+}
+
+// TestRFC5545TableMatchesItsCases fails when cases.json was edited without running
+// gen.py again, so that the table always holds dateutil's answers to the cases.
+func TestRFC5545TableMatchesItsCases(t *testing.T) {
+	var cases []map[string]any
+	var table struct {
+		Cases []map[string]any `json:"cases"`
+	}
+	for path, v := range map[string]any{"testdata/rfc5545/cases.json": &cases, "testdata/rfc5545/expected.json": &table} {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	if len(cases) != len(table.Cases) {
+		t.Fatalf("cases.json has %d cases, expected.json %d: run gen.py (see its doc)", len(cases), len(table.Cases))
+	}
+	for i, c := range cases {
+		if _, ok := c["limit"]; !ok {
+			c["limit"] = float64(400) // gen.py's DEFAULT_LIMIT
+		}
+		got := maps.Clone(table.Cases[i])
+		delete(got, "occurrences")
+		if !reflect.DeepEqual(c, got) {
+			t.Errorf("case %d is %v in cases.json but %v in expected.json: run gen.py (see its doc)", i, c, got)
+		}
+	}
 }
