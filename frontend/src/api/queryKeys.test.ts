@@ -59,4 +59,13 @@ describe("setLiveFreshness", () => {
     setLiveFreshness(qc, false);
     expect([stale(made.dashboard), stale(made.editor), stale(made.tags)]).toEqual([DEFAULT_STALE_MS, DEFAULT_STALE_MS, TAGS_STALE_MS]);
   });
+
+  it("lets an overdue list age while live: time makes tasks overdue without a change", () => {
+    const qc = new QueryClient();
+    setLiveFreshness(qc, false);
+    setLiveFreshness(qc, true);
+    const overdue = createConnectQueryKey({ schema: TaskService.method.listTasks, transport, input: { pageSize: 25, pageToken: "", overdue: true }, cardinality: "infinite", pageParamKey: "pageToken" });
+    expect(qc.getQueryDefaults(overdue).staleTime).toBe(DEFAULT_STALE_MS);
+    expect(qc.getQueryDefaults(made.dashboard).staleTime).toBe(Infinity);
+  });
 });

@@ -41,9 +41,15 @@ export const TAGS_STALE_MS = 30_000;
  */
 export function setLiveFreshness(qc: QueryClient, live: boolean): void {
   qc.setQueryDefaults(queryKeys.listTasks, { staleTime: live ? Infinity : DEFAULT_STALE_MS });
+  // Set after the one above, so it wins for these lists: a task turns overdue with no
+  // change to announce it, so an overdue list ages even while the socket is live.
+  qc.setQueryDefaults(overdueListsKey, { staleTime: DEFAULT_STALE_MS });
   qc.setQueryDefaults(queryKeys.getTask, { staleTime: live ? Infinity : DEFAULT_STALE_MS });
   qc.setQueryDefaults(queryKeys.listTags, { staleTime: live ? Infinity : TAGS_STALE_MS });
 }
+
+/** overdueListsKey matches the ListTasks queries with the overdue filter on. */
+const overdueListsKey = createConnectQueryKey({ schema: TaskService.method.listTasks, input: { overdue: true }, cardinality: undefined });
 
 /** inputOf is the request input a connect-query key was made for (undefined for a prefix). */
 export function inputOf(key: QueryKey): Record<string, unknown> | undefined {
