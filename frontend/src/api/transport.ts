@@ -35,18 +35,20 @@ export type App = { session: SessionStore; transport: Transport; baseUrl: string
 
 /**
  * wireFormat is how RPCs travel: the Connect protocol with binary protobuf, not JSON.
- * Measured through the gateway (scripts/wire-format-bench.mjs, connect-web in Node 20,
- * 1000 tasks of one user, JSON and binary interleaved, 60 rounds on a loaded 2-core box):
+ * Measured through the gateway (npm run bench:wire: connect-web in Node 20, 1000 tasks of
+ * one user, JSON and binary interleaved, on a 2-core box shared with other builds), two
+ * runs of 60 and 150 rounds, p50 / p99 in ms:
  *
- *   call                      JSON p50/p99 ms, bytes     binary p50/p99 ms, bytes
- *   ListTasks, 50 tasks       17.4 / 48.3,   24 040      14.5 / 84.4,    8 408
- *   ListTasks, 200 tasks      24.1 / 81.3,   96 022      20.4 / 137.0,  33 556
- *   SyncTasks, 1000 tasks     79.6 / 234.7, 480 620      47.6 / 122.1, 168 516
+ *   call                     JSON 60 r.     JSON 150 r.    binary 60 r.   binary 150 r.
+ *   ListTasks, 50 tasks      17.4 / 48.3    29.4 / 92.4    14.5 / 84.4    23.9 / 79.2
+ *   ListTasks, 200 tasks     24.1 / 81.3    37.2 / 175.7   20.4 / 137.0   34.7 / 207.5
+ *   SyncTasks, 1000 tasks    79.6 / 234.7  222.1 / 719.3   47.6 / 122.1  105.4 / 586.2
  *
- * Binary is faster at the median (most at 1000 tasks, where JSON costs the gateway a
- * transcode and the page a JSON parse) and a third of the bytes (the gateway does not
- * compress). The p99s of 60 rounds on a shared machine are noise either way. The live
- * WebSocket stays protojson (its own protocol, see realtime.proto).
+ * Bytes of one answer: 24 040 / 96 022 / 480 620 in JSON, 8 408 / 33 556 / 168 516 in
+ * binary (the gateway does not compress). Binary is faster at the median in every case,
+ * by half at 1000 tasks, where JSON costs the gateway a transcode from the services'
+ * protobuf and the page a JSON parse; the p99s on a shared machine are noise either way.
+ * The live WebSocket stays protojson (its own protocol, see realtime.proto).
  */
 const wireFormat = { useBinaryFormat: true } as const;
 
