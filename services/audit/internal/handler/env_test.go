@@ -26,6 +26,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
+	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/services/audit/internal/handler"
 	"github.com/taskmesh/taskmesh/services/audit/internal/store"
 	auditsql "github.com/taskmesh/taskmesh/sql/audit"
@@ -63,7 +64,7 @@ func newEnv(t testing.TB) *env {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
 	st := store.New(pool)
-	url := rpctest.NewServer(t, handler.NewMux(handler.Deps{Store: st, Verifier: issuer.Verifier, Log: zerolog.Nop()}))
+	url := rpctest.NewServer(t, server.UserServiceMux[auditv1connect.AuditServiceHandler](zerolog.Nop(), issuer.Verifier, auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, handler.NewAuditServer(st)))
 	return &env{t: t, pool: pool, store: st, consumer: handler.NewConsumer(st), issuer: issuer, url: url}
 }
 

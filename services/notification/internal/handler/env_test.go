@@ -28,6 +28,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
+	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/services/notification/internal/handler"
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
 	notificationsql "github.com/taskmesh/taskmesh/sql/notification"
@@ -67,7 +68,7 @@ func newEnv(t testing.TB) *env {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
 	st := store.New(pool)
-	url := rpctest.NewServer(t, handler.NewMux(handler.Deps{Store: st, Verifier: issuer.Verifier, Log: zerolog.Nop()}))
+	url := rpctest.NewServer(t, server.UserServiceMux[notificationv1connect.NotificationServiceHandler](zerolog.Nop(), issuer.Verifier, notificationv1connect.NotificationServiceName, notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st)))
 	tasks := newFakeTasks()
 	return &env{t: t, pool: pool, store: st, tasks: tasks, consumer: handler.NewConsumer(st, tasks), issuer: issuer, url: url}
 }
