@@ -71,26 +71,7 @@ func eventIDs(entries []*auditv1.AuditEntry) []string {
 // listAll pages through every entry of req with page size size.
 func listAll(t *testing.T, u *user, req *auditv1.ListAuditEntriesRequest, size int32) []*auditv1.AuditEntry {
 	t.Helper()
-	var all []*auditv1.AuditEntry
-	req = proto.CloneOf(req)
-	req.PageSize = size
-	for pages := 0; ; pages++ {
-		if pages > 50 {
-			t.Fatal("paging does not end")
-		}
-		resp, err := u.audit.ListAuditEntries(context.Background(), connect.NewRequest(req))
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		if n := len(resp.Msg.GetEntries()); n > int(size) {
-			t.Fatalf("page of %d entries; page_size is %d", n, size)
-		}
-		all = append(all, resp.Msg.GetEntries()...)
-		if resp.Msg.GetNextPageToken() == "" {
-			return all
-		}
-		req.PageToken = resp.Msg.GetNextPageToken()
-	}
+	return rpctest.ListAll(t, u.audit.ListAuditEntries, req, size, (*auditv1.ListAuditEntriesResponse).GetEntries)
 }
 
 // wantOrder fails unless entries are newest first, ties by id descending.

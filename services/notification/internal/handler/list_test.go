@@ -10,7 +10,6 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
@@ -78,26 +77,7 @@ func ids(ns []*notificationv1.Notification) []string {
 // listAll pages through every notification of req with page size size.
 func listAll(t *testing.T, u *user, req *notificationv1.ListNotificationsRequest, size int32) []*notificationv1.Notification {
 	t.Helper()
-	var all []*notificationv1.Notification
-	req = proto.CloneOf(req)
-	req.PageSize = size
-	for pages := 0; ; pages++ {
-		if pages > 50 {
-			t.Fatal("paging does not end")
-		}
-		resp, err := u.inbox.ListNotifications(context.Background(), connect.NewRequest(req))
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		if n := len(resp.Msg.GetNotifications()); n > int(size) {
-			t.Fatalf("page of %d notifications; page_size is %d", n, size)
-		}
-		all = append(all, resp.Msg.GetNotifications()...)
-		if resp.Msg.GetNextPageToken() == "" {
-			return all
-		}
-		req.PageToken = resp.Msg.GetNextPageToken()
-	}
+	return rpctest.ListAll(t, u.inbox.ListNotifications, req, size, (*notificationv1.ListNotificationsResponse).GetNotifications)
 }
 
 func TestListNotificationsNewestFirstUnreadOnlyAndPaged(t *testing.T) {
