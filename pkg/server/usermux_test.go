@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"net/http"
 	"testing"
 
@@ -32,11 +30,7 @@ func (auditStub) ListAuditEntries(ctx context.Context, _ *connect.Request[auditv
 }
 
 func TestUserServiceMuxServesSignedInUsersOnly(t *testing.T) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	issuer := rpctest.NewIssuer(t)
 	base := rpctest.NewServer(t, server.UserServiceMux[auditv1connect.AuditServiceHandler](
 		zerolog.Nop(), issuer.Verifier, auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, auditStub{}))
 
@@ -69,8 +63,7 @@ func TestUserServiceMuxServesSignedInUsersOnly(t *testing.T) {
 }
 
 func TestUserServiceMuxServesNoOtherService(t *testing.T) {
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	issuer := rpctest.NewIssuer(t)
 	base := rpctest.NewServer(t, server.UserServiceMux[auditv1connect.AuditServiceHandler](
 		zerolog.Nop(), issuer.Verifier, auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, auditStub{}))
 	resp, err := http.Post(base+"/taskmesh.task.v1.TaskService/ListTasks", "application/json", nil)

@@ -2,14 +2,11 @@ package handler_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
@@ -61,8 +58,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	issuer := rpctest.NewIssuer(t)
 	st := store.New(pool)
 	url := rpctest.NewServer(t, server.UserServiceMux[auditv1connect.AuditServiceHandler](zerolog.Nop(), issuer.Verifier, auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, handler.NewAuditServer(st)))
 	return &env{t: t, pool: pool, store: st, consumer: handler.NewConsumer(st), issuer: issuer, url: url}
@@ -77,30 +73,18 @@ type user struct {
 // newUser returns a fresh user with a valid access token.
 func (e *env) newUser(p rpctest.Protocol) *user {
 	e.t.Helper()
-	id := uuid.New()
-	token, _, err := e.issuer.Issue(id)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return &user{id: id, audit: e.clientWithToken(p, token)}
+	return e.as(uuid.New(), p)
 }
 
-// as returns u's client over protocol p.
-func (e *env) as(u *user, p rpctest.Protocol) *user {
+// as returns userID's client over protocol p.
+func (e *env) as(userID uuid.UUID, p rpctest.Protocol) *user {
 	e.t.Helper()
-	token, _, err := e.issuer.Issue(u.id)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return &user{id: u.id, audit: e.clientWithToken(p, token)}
+	return &user{id: userID, audit: rpctest.UserClient(e.t, e.issuer, userID, p, auditv1connect.NewAuditServiceClient, e.url)}
 }
 
+// clientWithToken returns a client over p that sends token (none when "").
 func (e *env) clientWithToken(p rpctest.Protocol, token string) auditv1connect.AuditServiceClient {
-	opts := append([]connect.ClientOption{}, p.Options...)
-	if token != "" {
-		opts = append(opts, connect.WithInterceptors(rpctest.Bearer(token)))
-	}
-	return auditv1connect.NewAuditServiceClient(p.HTTPClient(), e.url, opts...)
+	return rpctest.Client(p, auditv1connect.NewAuditServiceClient, e.url, token)
 }
 
 // deliver hands ev to the consumer as Dapr would: protojson data in an event of topic

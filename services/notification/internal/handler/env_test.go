@@ -2,8 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,8 +62,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	issuer := rpctest.NewIssuer(t)
 	st := store.New(pool)
 	url := rpctest.NewServer(t, server.UserServiceMux[notificationv1connect.NotificationServiceHandler](zerolog.Nop(), issuer.Verifier, notificationv1connect.NotificationServiceName, notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st)))
 	tasks := newFakeTasks()
@@ -230,17 +226,10 @@ func (e *env) newUser(p rpctest.Protocol) *user {
 // as returns userID's client over protocol p.
 func (e *env) as(userID uuid.UUID, p rpctest.Protocol) *user {
 	e.t.Helper()
-	token, _, err := e.issuer.Issue(userID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return &user{id: userID, inbox: e.clientWithToken(p, token)}
+	return &user{id: userID, inbox: rpctest.UserClient(e.t, e.issuer, userID, p, notificationv1connect.NewNotificationServiceClient, e.url)}
 }
 
+// clientWithToken returns a client over p that sends token (none when "").
 func (e *env) clientWithToken(p rpctest.Protocol, token string) notificationv1connect.NotificationServiceClient {
-	opts := append([]connect.ClientOption{}, p.Options...)
-	if token != "" {
-		opts = append(opts, connect.WithInterceptors(rpctest.Bearer(token)))
-	}
-	return notificationv1connect.NewNotificationServiceClient(p.HTTPClient(), e.url, opts...)
+	return rpctest.Client(p, notificationv1connect.NewNotificationServiceClient, e.url, token)
 }
