@@ -20,7 +20,6 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
-	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/pkg/server"
@@ -33,10 +32,8 @@ import (
 // fresh user ids (every query is per user) and counting rows per user or event.
 var sharedDB string
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, migrate, func(u string) { sharedDB = u })) }
-
-func migrate(ctx context.Context, url string) error {
-	return pgschema.Migrate(ctx, url, store.Schema, auditsql.Migrations, "migrations")
+func TestMain(m *testing.M) {
+	os.Exit(pgtest.Main(m, pgtest.Migrations(store.Schema, auditsql.Migrations), func(u string) { sharedDB = u }))
 }
 
 // env is the audit service's real handlers on a real database: AuditService on an h2c
@@ -52,12 +49,7 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgschema.Pool(ctx, sharedDB, store.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, sharedDB, store.Schema)
 	issuer := rpctest.NewIssuer(t)
 	st := store.New(pool)
 	url := rpctest.NewServer(t, server.UserServiceMux[auditv1connect.AuditServiceHandler](zerolog.Nop(), issuer.Verifier, auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, handler.NewAuditServer(st)))

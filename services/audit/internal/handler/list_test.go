@@ -19,11 +19,7 @@ import (
 )
 
 func listRequest(edits ...func(*auditv1.ListAuditEntriesRequest)) *connect.Request[auditv1.ListAuditEntriesRequest] {
-	m := &auditv1.ListAuditEntriesRequest{}
-	for _, edit := range edits {
-		edit(m)
-	}
-	return connect.NewRequest(m)
+	return rpctest.NewRequest(edits...)
 }
 
 // history is a user's recorded events: two tasks, seven changes, three of them at the

@@ -22,7 +22,6 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
-	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/pkg/server"
@@ -35,10 +34,8 @@ import (
 // fresh user ids (every query is per user) and counting rows per user or event.
 var sharedDB string
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, migrate, func(u string) { sharedDB = u })) }
-
-func migrate(ctx context.Context, url string) error {
-	return pgschema.Migrate(ctx, url, store.Schema, notificationsql.Migrations, "migrations")
+func TestMain(m *testing.M) {
+	os.Exit(pgtest.Main(m, pgtest.Migrations(store.Schema, notificationsql.Migrations), func(u string) { sharedDB = u }))
 }
 
 // env is the notification service's real handlers on a real database: NotificationService
@@ -56,12 +53,7 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgschema.Pool(ctx, sharedDB, store.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Pool(t, sharedDB, store.Schema)
 	issuer := rpctest.NewIssuer(t)
 	st := store.New(pool)
 	url := rpctest.NewServer(t, server.UserServiceMux[notificationv1connect.NotificationServiceHandler](zerolog.Nop(), issuer.Verifier, notificationv1connect.NotificationServiceName, notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st)))

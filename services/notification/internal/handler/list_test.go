@@ -16,11 +16,7 @@ import (
 )
 
 func listRequest(edits ...func(*notificationv1.ListNotificationsRequest)) *connect.Request[notificationv1.ListNotificationsRequest] {
-	m := &notificationv1.ListNotificationsRequest{}
-	for _, edit := range edits {
-		edit(m)
-	}
-	return connect.NewRequest(m)
+	return rpctest.NewRequest(edits...)
 }
 
 // inbox is a user's notifications: seven, three of them created at the same moment so
