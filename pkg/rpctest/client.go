@@ -3,12 +3,15 @@ package rpctest
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"net/http"
 	"testing"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/server"
 )
 
 // NewIssuer returns an issuer of access tokens signed with a fresh key, for the
@@ -50,4 +53,44 @@ func UserClient[C any](tb testing.TB, issuer *authn.Issuer, userID uuid.UUID, p 
 		tb.Fatal(err)
 	}
 	return Client(p, newClient, baseURL, token)
+}
+
+// UserService is a service's Connect surface under test, as its users reach it.
+type UserService struct {
+	// URL is the base URL of the h2c test server.
+	URL string
+	// Issuer signs access tokens the service accepts, as the api does; the service only
+	// verifies them.
+	Issuer *authn.Issuer
+}
+
+// ServeUserService serves svc as the service itself does (server.UserServiceMux: every
+// procedure behind the standard interceptors and an access token, plus health and
+// reflection for name) on an h2c test server closed when tb ends, verifying the tokens
+// of a fresh issuer. S is the generated handler interface, given explicitly.
+func ServeUserService[S any](tb testing.TB, name string, newHandler func(S, ...connect.HandlerOption) (string, http.Handler), svc S) UserService {
+	tb.Helper()
+	issuer := NewIssuer(tb)
+	mux := server.UserServiceMux(zerolog.Nop(), issuer.Verifier, name, newHandler, svc)
+	return UserService{URL: NewServer(tb, mux), Issuer: issuer}
+}
+
+// BadTokens are access tokens a service must refuse (Unauthenticated), by name: none,
+// one that is not a JWT, and one for userID signed with another key than the service's.
+func BadTokens(tb testing.TB, userID uuid.UUID) map[string]string {
+	tb.Helper()
+	forged, _, err := NewIssuer(tb).Issue(userID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return map[string]string{"none": "", "garbage": "not-a-jwt", "another key": forged}
+}
+
+// Values returns get of every item, in order: the ids of a page, say.
+func Values[T, V any](items []T, get func(T) V) []V {
+	out := make([]V, len(items))
+	for i, item := range items {
+		out[i] = get(item)
+	}
+	return out
 }

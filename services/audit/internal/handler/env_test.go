@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -17,12 +16,10 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1/auditv1connect"
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
-	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/services/audit/internal/handler"
 	"github.com/taskmesh/taskmesh/services/audit/internal/store"
 	auditsql "github.com/taskmesh/taskmesh/sql/audit"
@@ -39,21 +36,21 @@ func TestMain(m *testing.M) {
 // env is the audit service's real handlers on a real database: AuditService on an h2c
 // test server, and the task-events consumer called as daprapp calls it.
 type env struct {
+	rpctest.UserService
 	t        testing.TB
 	pool     *pgxpool.Pool
-	store    *store.Store
 	consumer *handler.Consumer
-	issuer   *authn.Issuer // signs tokens the way the api does; the service only verifies
-	url      string
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	pool := pgtest.Pool(t, sharedDB, store.Schema)
-	issuer := rpctest.NewIssuer(t)
 	st := store.New(pool)
-	url := rpctest.NewServer(t, server.UserServiceMux[auditv1connect.AuditServiceHandler](zerolog.Nop(), issuer.Verifier, auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, handler.NewAuditServer(st)))
-	return &env{t: t, pool: pool, store: st, consumer: handler.NewConsumer(st), issuer: issuer, url: url}
+	return &env{
+		UserService: rpctest.ServeUserService[auditv1connect.AuditServiceHandler](t,
+			auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, handler.NewAuditServer(st)),
+		t: t, pool: pool, consumer: handler.NewConsumer(st),
+	}
 }
 
 // user is a signed-in user's AuditService client over one protocol.
@@ -71,12 +68,12 @@ func (e *env) newUser(p rpctest.Protocol) *user {
 // as returns userID's client over protocol p.
 func (e *env) as(userID uuid.UUID, p rpctest.Protocol) *user {
 	e.t.Helper()
-	return &user{id: userID, audit: rpctest.UserClient(e.t, e.issuer, userID, p, auditv1connect.NewAuditServiceClient, e.url)}
+	return &user{id: userID, audit: rpctest.UserClient(e.t, e.Issuer, userID, p, auditv1connect.NewAuditServiceClient, e.URL)}
 }
 
 // clientWithToken returns a client over p that sends token (none when "").
 func (e *env) clientWithToken(p rpctest.Protocol, token string) auditv1connect.AuditServiceClient {
-	return rpctest.Client(p, auditv1connect.NewAuditServiceClient, e.url, token)
+	return rpctest.Client(p, auditv1connect.NewAuditServiceClient, e.URL, token)
 }
 
 // deliver hands ev to the consumer as Dapr would: protojson data in an event of topic

@@ -12,19 +12,16 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
-	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/services/notification/internal/handler"
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
 	notificationsql "github.com/taskmesh/taskmesh/sql/notification"
@@ -42,23 +39,24 @@ func TestMain(m *testing.M) {
 // on an h2c test server, and the reminders consumer called as daprapp calls it. Only the
 // api behind the mesh is faked (tasks): the real mesh path is covered end to end.
 type env struct {
+	rpctest.UserService
 	t        testing.TB
 	pool     *pgxpool.Pool
 	store    *store.Store
 	tasks    *fakeTasks
 	consumer *handler.Consumer
-	issuer   *authn.Issuer // signs tokens the way the api does; the service only verifies
-	url      string
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	pool := pgtest.Pool(t, sharedDB, store.Schema)
-	issuer := rpctest.NewIssuer(t)
 	st := store.New(pool)
-	url := rpctest.NewServer(t, server.UserServiceMux[notificationv1connect.NotificationServiceHandler](zerolog.Nop(), issuer.Verifier, notificationv1connect.NotificationServiceName, notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st)))
 	tasks := newFakeTasks()
-	return &env{t: t, pool: pool, store: st, tasks: tasks, consumer: handler.NewConsumer(st, tasks), issuer: issuer, url: url}
+	return &env{
+		UserService: rpctest.ServeUserService[notificationv1connect.NotificationServiceHandler](t,
+			notificationv1connect.NotificationServiceName, notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st)),
+		t: t, pool: pool, store: st, tasks: tasks, consumer: handler.NewConsumer(st, tasks),
+	}
 }
 
 // fakeTasks stands in for the api's TaskInternalService.GetTaskForUser: the tasks it
@@ -218,10 +216,10 @@ func (e *env) newUser(p rpctest.Protocol) *user {
 // as returns userID's client over protocol p.
 func (e *env) as(userID uuid.UUID, p rpctest.Protocol) *user {
 	e.t.Helper()
-	return &user{id: userID, inbox: rpctest.UserClient(e.t, e.issuer, userID, p, notificationv1connect.NewNotificationServiceClient, e.url)}
+	return &user{id: userID, inbox: rpctest.UserClient(e.t, e.Issuer, userID, p, notificationv1connect.NewNotificationServiceClient, e.URL)}
 }
 
 // clientWithToken returns a client over p that sends token (none when "").
 func (e *env) clientWithToken(p rpctest.Protocol, token string) notificationv1connect.NotificationServiceClient {
-	return rpctest.Client(p, notificationv1connect.NewNotificationServiceClient, e.url, token)
+	return rpctest.Client(p, notificationv1connect.NewNotificationServiceClient, e.URL, token)
 }
