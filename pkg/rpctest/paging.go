@@ -226,3 +226,42 @@ func decodedToken(token string) string {
 	}
 	return fmt.Sprintf("%q", b)
 }
+
+// WantPagingChecked fails the test unless list checks the page fields of query (a list
+// request whose first page of 2 items has a next page): InvalidArgument naming
+// page_token for garbage, a truncated token, a token of otherQuery's results and a token
+// over 1,024 characters; InvalidArgument naming page_size for maxSize+1 and -1; and a
+// page for page_size maxSize.
+func WantPagingChecked[Req, Resp any](t *testing.T, list ListFunc[Req, Resp], query, otherQuery *Req, maxSize int32) {
+	t.Helper()
+	ctx := context.Background()
+	first, err := list(ctx, connect.NewRequest(withPage(t, query, 2, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := nextPageToken(t, first.Msg)
+	if token == "" {
+		t.Fatal("the first page of 2 is the last: no token to tamper with")
+	}
+	for _, tc := range []struct {
+		name  string
+		req   *Req
+		field string
+	}{
+		{"garbage page_token", withPage(t, query, 0, "%%% not a token"), "page_token"},
+		{"truncated page_token", withPage(t, query, 0, token[:len(token)/2]), "page_token"},
+		{"page_token of another query", withPage(t, otherQuery, 0, token), "page_token"},
+		{"page_token too long", withPage(t, query, 0, strings.Repeat("a", 1025)), "page_token"},
+		{fmt.Sprintf("page_size %d", maxSize+1), withPage(t, query, maxSize+1, ""), "page_size"},
+		{"negative page_size", withPage(t, query, -1, ""), "page_size"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := list(ctx, connect.NewRequest(tc.req))
+			WantInvalid(t, err, tc.field)
+		})
+	}
+	// page_size at its bound is fine.
+	if _, err := list(ctx, connect.NewRequest(withPage(t, query, maxSize, ""))); err != nil {
+		t.Fatalf("page_size %d: %v", maxSize, err)
+	}
+}

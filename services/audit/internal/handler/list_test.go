@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -315,24 +314,14 @@ func TestListAuditEntriesRejectsBadRequests(t *testing.T) {
 		t.Run(p.Name, func(t *testing.T) {
 			h := newHistory(t, e, p)
 			ctx := context.Background()
-			first, err := h.u.audit.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 2 }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			token := first.Msg.GetNextPageToken()
+			rpctest.WantPagingChecked(t, h.u.audit.ListAuditEntries,
+				&auditv1.ListAuditEntriesRequest{}, &auditv1.ListAuditEntriesRequest{TaskId: h.taskA.String()}, 200)
 			cases := []struct {
 				name  string
 				edit  func(*auditv1.ListAuditEntriesRequest)
 				field string
 			}{
-				{"garbage page_token", func(r *auditv1.ListAuditEntriesRequest) { r.PageToken = "%%% not a token" }, "page_token"},
-				{"truncated page_token", func(r *auditv1.ListAuditEntriesRequest) { r.PageToken = token[:len(token)/2] }, "page_token"},
-				{"page_token of other filters", func(r *auditv1.ListAuditEntriesRequest) {
-					r.PageToken, r.TaskId = token, h.taskA.String()
-				}, "page_token"},
-				{"page_token too long", func(r *auditv1.ListAuditEntriesRequest) { r.PageToken = strings.Repeat("a", 1025) }, "page_token"},
 				{"page_size 1000", func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 1000 }, "page_size"},
-				{"negative page_size", func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = -1 }, "page_size"},
 				{"task_id not a UUID", func(r *auditv1.ListAuditEntriesRequest) { r.TaskId = "task-1" }, "task_id"},
 				{"unspecified type", func(r *auditv1.ListAuditEntriesRequest) {
 					r.Types = []eventsv1.TaskEventType{eventsv1.TaskEventType_TASK_EVENT_TYPE_UNSPECIFIED}

@@ -241,35 +241,8 @@ func TestListNotificationsRejectsBadRequests(t *testing.T) {
 	for _, p := range rpctest.Protocols {
 		t.Run(p.Name, func(t *testing.T) {
 			in := newInbox(t, e, p)
-			ctx := context.Background()
-			first, err := in.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 2 }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			token := first.Msg.GetNextPageToken()
-			for _, tc := range []struct {
-				name  string
-				edit  func(*notificationv1.ListNotificationsRequest)
-				field string
-			}{
-				{"garbage page_token", func(r *notificationv1.ListNotificationsRequest) { r.PageToken = "%%% not a token" }, "page_token"},
-				{"truncated page_token", func(r *notificationv1.ListNotificationsRequest) { r.PageToken = token[:len(token)/2] }, "page_token"},
-				{"page_token of the other query", func(r *notificationv1.ListNotificationsRequest) {
-					r.PageToken, r.UnreadOnly = token, true
-				}, "page_token"},
-				{"page_token too long", func(r *notificationv1.ListNotificationsRequest) { r.PageToken = strings.Repeat("a", 1025) }, "page_token"},
-				{"page_size 201", func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 201 }, "page_size"},
-				{"negative page_size", func(r *notificationv1.ListNotificationsRequest) { r.PageSize = -1 }, "page_size"},
-			} {
-				t.Run(tc.name, func(t *testing.T) {
-					_, err := in.u.inbox.ListNotifications(ctx, listRequest(tc.edit))
-					rpctest.WantInvalid(t, err, tc.field)
-				})
-			}
-			// page_size at its bound is fine.
-			if _, err := in.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 200 })); err != nil {
-				t.Fatalf("page_size 200: %v", err)
-			}
+			rpctest.WantPagingChecked(t, in.u.inbox.ListNotifications,
+				&notificationv1.ListNotificationsRequest{}, &notificationv1.ListNotificationsRequest{UnreadOnly: true}, 200)
 		})
 	}
 }
