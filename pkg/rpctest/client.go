@@ -55,24 +55,53 @@ func UserClient[C any](tb testing.TB, issuer *authn.Issuer, userID uuid.UUID, p 
 	return Client(p, newClient, baseURL, token)
 }
 
-// UserService is a service's Connect surface under test, as its users reach it.
-type UserService struct {
+// UserService is a service's Connect surface under test, as its users reach it through
+// generated clients of type C.
+type UserService[C any] struct {
 	// URL is the base URL of the h2c test server.
 	URL string
 	// Issuer signs access tokens the service accepts, as the api does; the service only
 	// verifies them.
 	Issuer *authn.Issuer
+
+	tb        testing.TB
+	newClient NewClientFunc[C]
+}
+
+// User is a signed-in user of a service: their id and their client over one protocol.
+type User[C any] struct {
+	ID     uuid.UUID
+	Client C
 }
 
 // ServeUserService serves svc as the service itself does (server.UserServiceMux: every
 // procedure behind the standard interceptors and an access token, plus health and
 // reflection for name) on an h2c test server closed when tb ends, verifying the tokens
-// of a fresh issuer. S is the generated handler interface, given explicitly.
-func ServeUserService[S any](tb testing.TB, name string, newHandler func(S, ...connect.HandlerOption) (string, http.Handler), svc S) UserService {
+// of a fresh issuer. Its users get clients from newClient. S is the generated handler
+// interface, given explicitly.
+func ServeUserService[S, C any](tb testing.TB, name string, newHandler func(S, ...connect.HandlerOption) (string, http.Handler), svc S, newClient NewClientFunc[C]) UserService[C] {
 	tb.Helper()
 	issuer := NewIssuer(tb)
 	mux := server.UserServiceMux(zerolog.Nop(), issuer.Verifier, name, newHandler, svc)
-	return UserService{URL: NewServer(tb, mux), Issuer: issuer}
+	return UserService[C]{URL: NewServer(tb, mux), Issuer: issuer, tb: tb, newClient: newClient}
+}
+
+// NewUser returns a new user (a fresh id) signed in over protocol p.
+func (s UserService[C]) NewUser(p Protocol) *User[C] {
+	s.tb.Helper()
+	return s.As(uuid.New(), p)
+}
+
+// As returns userID signed in over protocol p, with a fresh access token.
+func (s UserService[C]) As(userID uuid.UUID, p Protocol) *User[C] {
+	s.tb.Helper()
+	return &User[C]{ID: userID, Client: UserClient(s.tb, s.Issuer, userID, p, s.newClient, s.URL)}
+}
+
+// WithToken returns a client over protocol p that sends token, whatever it is (none
+// when "").
+func (s UserService[C]) WithToken(p Protocol, token string) C {
+	return Client(p, s.newClient, s.URL, token)
 }
 
 // BadTokens are access tokens a service must refuse (Unauthenticated), by name: none,

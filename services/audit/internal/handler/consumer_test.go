@@ -48,8 +48,8 @@ func TestConsumerRecordsEachEventOnceWhateverTheRedeliveries(t *testing.T) {
 	changed := event(userID, taskID, deleted, base.Add(time.Hour), 9)
 	changed.EventId = first.EventId
 	e.mustDeliver(changed)
-	u := e.as(userID, rpctest.Connect)
-	resp, err := u.audit.ListAuditEntries(context.Background(), listRequest())
+	u := e.As(userID, rpctest.Connect)
+	resp, err := u.Client.ListAuditEntries(context.Background(), listRequest())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 // env is the audit service's real handlers on a real database: AuditService on an h2c
 // test server, and the task-events consumer called as daprapp calls it.
 type env struct {
-	rpctest.UserService
+	rpctest.UserService[auditv1connect.AuditServiceClient]
 	t        testing.TB
 	pool     *pgxpool.Pool
 	consumer *handler.Consumer
@@ -48,33 +48,13 @@ func newEnv(t testing.TB) *env {
 	st := store.New(pool)
 	return &env{
 		UserService: rpctest.ServeUserService[auditv1connect.AuditServiceHandler](t,
-			auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, handler.NewAuditServer(st)),
+			auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, handler.NewAuditServer(st), auditv1connect.NewAuditServiceClient),
 		t: t, pool: pool, consumer: handler.NewConsumer(st),
 	}
 }
 
-// user is a signed-in user's AuditService client over one protocol.
-type user struct {
-	id    uuid.UUID
-	audit auditv1connect.AuditServiceClient
-}
-
-// newUser returns a fresh user with a valid access token.
-func (e *env) newUser(p rpctest.Protocol) *user {
-	e.t.Helper()
-	return e.as(uuid.New(), p)
-}
-
-// as returns userID's client over protocol p.
-func (e *env) as(userID uuid.UUID, p rpctest.Protocol) *user {
-	e.t.Helper()
-	return &user{id: userID, audit: rpctest.UserClient(e.t, e.Issuer, userID, p, auditv1connect.NewAuditServiceClient, e.URL)}
-}
-
-// clientWithToken returns a client over p that sends token (none when "").
-func (e *env) clientWithToken(p rpctest.Protocol, token string) auditv1connect.AuditServiceClient {
-	return rpctest.Client(p, auditv1connect.NewAuditServiceClient, e.URL, token)
-}
+// user is a signed-in user with their AuditServiceClient.
+type user = rpctest.User[auditv1connect.AuditServiceClient]
 
 // deliver hands ev to the consumer as Dapr would: protojson data in an event of topic
 // task-events.

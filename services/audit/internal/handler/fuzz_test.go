@@ -27,7 +27,7 @@ func fuzzQueries(h *history) []*auditv1.ListAuditEntriesRequest {
 func FuzzListAuditEntriesPageToken(f *testing.F) {
 	h := newHistory(f, newEnv(f), rpctest.GRPC)
 	rpctest.FuzzPageToken(f, rpctest.PageTokenFuzz[auditv1.ListAuditEntriesRequest, auditv1.ListAuditEntriesResponse]{
-		List:    h.u.audit.ListAuditEntries,
+		List:    h.u.Client.ListAuditEntries,
 		Queries: fuzzQueries(h),
 		Items:   func(r *auditv1.ListAuditEntriesResponse) int { return len(r.GetEntries()) },
 		Cursors: rpctest.TimeIDCursors,
@@ -37,7 +37,7 @@ func FuzzListAuditEntriesPageToken(f *testing.F) {
 // A real token decodes to a store.Cursor: the fuzz seeds above are realistic.
 func TestPageTokenCarriesTheKeysetCursor(t *testing.T) {
 	h := newHistory(t, newEnv(t), rpctest.Connect)
-	c, page := rpctest.FirstPageCursor[store.Cursor](t, h.u.audit.ListAuditEntries, &auditv1.ListAuditEntriesRequest{}, 2)
+	c, page := rpctest.FirstPageCursor[store.Cursor](t, h.u.Client.ListAuditEntries, &auditv1.ListAuditEntriesRequest{}, 2)
 	last := page.GetEntries()[len(page.GetEntries())-1]
 	if c.ID.String() != last.GetId() || !c.OccurredAt.Equal(last.GetOccurredAt().AsTime()) {
 		t.Fatalf("cursor %+v; want the last entry of the page (%s at %s)", c, last.GetId(), last.GetOccurredAt().AsTime())

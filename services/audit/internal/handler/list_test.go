@@ -32,7 +32,7 @@ type history struct {
 // newHistory records a history for a new user whose client speaks p.
 func newHistory(t testing.TB, e *env, p rpctest.Protocol) *history {
 	t.Helper()
-	h := &history{u: e.newUser(p), taskA: uuid.New(), taskB: uuid.New()}
+	h := &history{u: e.NewUser(p), taskA: uuid.New(), taskB: uuid.New()}
 	tie := base.Add(3 * time.Minute)
 	for i, c := range []struct {
 		task uuid.UUID
@@ -47,7 +47,7 @@ func newHistory(t testing.TB, e *env, p rpctest.Protocol) *history {
 		{h.taskB, done, tie},
 		{h.taskB, deleted, base.Add(4 * time.Minute)},
 	} {
-		te := event(h.u.id, c.task, c.typ, c.at, int64(i+1))
+		te := event(h.u.ID, c.task, c.typ, c.at, int64(i+1))
 		h.events = append(h.events, te)
 		e.mustDeliver(te)
 	}
@@ -62,7 +62,7 @@ func eventIDs(entries []*auditv1.AuditEntry) []string {
 // listAll pages through every entry of req with page size size.
 func listAll(t *testing.T, u *user, req *auditv1.ListAuditEntriesRequest, size int32) []*auditv1.AuditEntry {
 	t.Helper()
-	return rpctest.ListAll(t, u.audit.ListAuditEntries, req, size, (*auditv1.ListAuditEntriesResponse).GetEntries)
+	return rpctest.ListAll(t, u.Client.ListAuditEntries, req, size, (*auditv1.ListAuditEntriesResponse).GetEntries)
 }
 
 // wantOrder fails unless entries are newest first, ties by id descending.
@@ -126,7 +126,7 @@ func TestListAuditEntriesNewestFirstAndFiltered(t *testing.T) {
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					resp, err := h.u.audit.ListAuditEntries(context.Background(), connect.NewRequest(tc.req))
+					resp, err := h.u.Client.ListAuditEntries(context.Background(), connect.NewRequest(tc.req))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -156,7 +156,7 @@ func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 			// More ties, so that pages split inside a group of equal occurred_at.
 			tie := base.Add(10 * time.Minute)
 			for i := range 5 {
-				e.mustDeliver(event(h.u.id, h.taskA, updated, tie, int64(20+i)))
+				e.mustDeliver(event(h.u.ID, h.taskA, updated, tie, int64(20+i)))
 			}
 			full := listAll(t, h.u, &auditv1.ListAuditEntriesRequest{PageSize: 200}, 200)
 			if len(full) != 12 {
@@ -173,7 +173,7 @@ func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 			}
 
 			// A page ends with a token; the last page has none; default page size is 50.
-			resp, err := h.u.audit.ListAuditEntries(context.Background(), listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 2 }))
+			resp, err := h.u.Client.ListAuditEntries(context.Background(), listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 2 }))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +182,7 @@ func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 			}
 			// New entries recorded while paging do not shift the pages: the cursor is a
 			// keyset, not an offset.
-			e.mustDeliver(event(h.u.id, h.taskA, updated, base.Add(time.Hour), 99))
+			e.mustDeliver(event(h.u.ID, h.taskA, updated, base.Add(time.Hour), 99))
 			rest := listAll(t, h.u, &auditv1.ListAuditEntriesRequest{PageToken: resp.Msg.GetNextPageToken()}, 2)
 			if got, want := eventIDs(append(resp.Msg.GetEntries(), rest...)), eventIDs(full); !slices.Equal(got, want) {
 				t.Fatalf("paging across a new entry: %v\nwant %v", got, want)
@@ -193,12 +193,12 @@ func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 
 func TestListAuditEntriesDefaultPageSizeIs50(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUser(rpctest.GRPC)
+	u := e.NewUser(rpctest.GRPC)
 	taskID := uuid.New()
 	for i := range 51 {
-		e.mustDeliver(event(u.id, taskID, updated, base.Add(time.Duration(i)*time.Second), int64(i+1)))
+		e.mustDeliver(event(u.ID, taskID, updated, base.Add(time.Duration(i)*time.Second), int64(i+1)))
 	}
-	resp, err := u.audit.ListAuditEntries(context.Background(), listRequest())
+	resp, err := u.Client.ListAuditEntries(context.Background(), listRequest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,15 +211,15 @@ func TestListAuditEntriesReturnsTheSnapshotsAsPublished(t *testing.T) {
 	e := newEnv(t)
 	for _, p := range rpctest.Protocols {
 		t.Run(p.Name, func(t *testing.T) {
-			u := e.newUser(p)
+			u := e.NewUser(p)
 			taskID := uuid.New()
-			create := event(u.id, taskID, created, base, 1)
-			update := event(u.id, taskID, updated, base.Add(time.Second), 2)
+			create := event(u.ID, taskID, created, base, 1)
+			update := event(u.ID, taskID, updated, base.Add(time.Second), 2)
 			update.Task.Title, update.Task.Recurrence, update.Task.Reminders = "renamed", nil, nil
 			e.mustDeliver(create)
 			e.mustDeliver(update)
 
-			resp, err := u.audit.ListAuditEntries(context.Background(), listRequest())
+			resp, err := u.Client.ListAuditEntries(context.Background(), listRequest())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -255,7 +255,7 @@ func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 	for _, p := range rpctest.Protocols {
 		t.Run(p.Name, func(t *testing.T) {
 			a := newHistory(t, e, p)
-			b := e.newUser(p)
+			b := e.NewUser(p)
 			ctx := context.Background()
 			for _, req := range []*auditv1.ListAuditEntriesRequest{
 				{},
@@ -263,7 +263,7 @@ func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 				{TaskId: a.taskB.String(), Types: []eventsv1.TaskEventType{created}},
 				{OccurredAfter: timestamppb.New(base.Add(-time.Hour)), OccurredBefore: timestamppb.New(base.Add(time.Hour))},
 			} {
-				resp, err := b.audit.ListAuditEntries(ctx, connect.NewRequest(req))
+				resp, err := b.Client.ListAuditEntries(ctx, connect.NewRequest(req))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -273,11 +273,11 @@ func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 			}
 			// A's page token is bound to A's query, not A: B replaying it sees only B's
 			// (no) entries.
-			first, err := a.u.audit.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 1 }))
+			first, err := a.u.Client.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 1 }))
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := b.audit.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) {
+			resp, err := b.Client.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) {
 				r.PageSize, r.PageToken = 1, first.Msg.GetNextPageToken()
 			}))
 			if err != nil {
@@ -296,12 +296,12 @@ func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 
 func TestListAuditEntriesNeedsAValidAccessToken(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUser(rpctest.Connect)
-	e.mustDeliver(event(u.id, uuid.New(), created, base, 1))
+	u := e.NewUser(rpctest.Connect)
+	e.mustDeliver(event(u.ID, uuid.New(), created, base, 1))
 	for _, p := range rpctest.Protocols {
-		for name, token := range rpctest.BadTokens(t, u.id) {
+		for name, token := range rpctest.BadTokens(t, u.ID) {
 			t.Run(p.Name+"/"+name, func(t *testing.T) {
-				_, err := e.clientWithToken(p, token).ListAuditEntries(context.Background(), listRequest())
+				_, err := e.WithToken(p, token).ListAuditEntries(context.Background(), listRequest())
 				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 			})
 		}
@@ -314,7 +314,7 @@ func TestListAuditEntriesRejectsBadRequests(t *testing.T) {
 		t.Run(p.Name, func(t *testing.T) {
 			h := newHistory(t, e, p)
 			ctx := context.Background()
-			rpctest.WantPagingChecked(t, h.u.audit.ListAuditEntries,
+			rpctest.WantPagingChecked(t, h.u.Client.ListAuditEntries,
 				&auditv1.ListAuditEntriesRequest{}, &auditv1.ListAuditEntriesRequest{TaskId: h.taskA.String()}, 200)
 			cases := []struct {
 				name  string
@@ -351,7 +351,7 @@ func TestListAuditEntriesRejectsBadRequests(t *testing.T) {
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					_, err := h.u.audit.ListAuditEntries(ctx, listRequest(tc.edit))
+					_, err := h.u.Client.ListAuditEntries(ctx, listRequest(tc.edit))
 					rpctest.WantInvalid(t, err, tc.field)
 				})
 			}

@@ -76,7 +76,7 @@ func TestConsumerStoresAndAnnouncesAReminderOfAPendingTask(t *testing.T) {
 	}
 
 	// What the user's inbox shows.
-	resp, err := e.as(userID, rpctest.GRPC).inbox.ListNotifications(context.Background(), connect.NewRequest(&notificationv1.ListNotificationsRequest{}))
+	resp, err := e.As(userID, rpctest.GRPC).Client.ListNotifications(context.Background(), connect.NewRequest(&notificationv1.ListNotificationsRequest{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 // on an h2c test server, and the reminders consumer called as daprapp calls it. Only the
 // api behind the mesh is faked (tasks): the real mesh path is covered end to end.
 type env struct {
-	rpctest.UserService
+	rpctest.UserService[notificationv1connect.NotificationServiceClient]
 	t        testing.TB
 	pool     *pgxpool.Pool
 	store    *store.Store
@@ -54,7 +54,7 @@ func newEnv(t testing.TB) *env {
 	tasks := newFakeTasks()
 	return &env{
 		UserService: rpctest.ServeUserService[notificationv1connect.NotificationServiceHandler](t,
-			notificationv1connect.NotificationServiceName, notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st)),
+			notificationv1connect.NotificationServiceName, notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st), notificationv1connect.NewNotificationServiceClient),
 		t: t, pool: pool, store: st, tasks: tasks, consumer: handler.NewConsumer(st, tasks),
 	}
 }
@@ -201,25 +201,5 @@ func (e *env) outcome(eventID string) string {
 	return out
 }
 
-// user is a signed-in user's NotificationService client over one protocol.
-type user struct {
-	id    uuid.UUID
-	inbox notificationv1connect.NotificationServiceClient
-}
-
-// newUser returns a fresh user with a valid access token.
-func (e *env) newUser(p rpctest.Protocol) *user {
-	e.t.Helper()
-	return e.as(uuid.New(), p)
-}
-
-// as returns userID's client over protocol p.
-func (e *env) as(userID uuid.UUID, p rpctest.Protocol) *user {
-	e.t.Helper()
-	return &user{id: userID, inbox: rpctest.UserClient(e.t, e.Issuer, userID, p, notificationv1connect.NewNotificationServiceClient, e.URL)}
-}
-
-// clientWithToken returns a client over p that sends token (none when "").
-func (e *env) clientWithToken(p rpctest.Protocol, token string) notificationv1connect.NotificationServiceClient {
-	return rpctest.Client(p, notificationv1connect.NewNotificationServiceClient, e.URL, token)
-}
+// user is a signed-in user with their NotificationServiceClient.
+type user = rpctest.User[notificationv1connect.NotificationServiceClient]
