@@ -14,6 +14,8 @@ import (
 	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
@@ -97,4 +99,21 @@ func DownPool(tb testing.TB, databaseURL, schema string) *pgxpool.Pool {
 	}
 	pool.Close()
 	return pool
+}
+
+// Event is an event of topic with id and JSON data, as daprapp hands it to a consumer's
+// handler.
+func Event(topic, id string, data []byte) daprapp.Event {
+	return daprapp.Event{ID: id, PubSub: meshnames.PubSub, Topic: topic, ContentType: "application/json", Data: data}
+}
+
+// JSON is msg as Dapr carries it to the consumers (protojson). It fails the test if msg
+// does not marshal.
+func JSON(tb testing.TB, msg proto.Message) []byte {
+	tb.Helper()
+	data, err := protojson.Marshal(msg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
 }

@@ -9,14 +9,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1/auditv1connect"
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/consumertest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
@@ -59,17 +58,11 @@ type user = rpctest.User[auditv1connect.AuditServiceClient]
 // deliver hands ev to the consumer as Dapr would: protojson data in an event of topic
 // task-events.
 func (e *env) deliver(te *eventsv1.TaskEvent) error {
-	data, err := protojson.Marshal(te)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return e.deliverData(te.GetEventId(), data)
+	return e.deliverData(te.GetEventId(), consumertest.JSON(e.t, te))
 }
 
 func (e *env) deliverData(id string, data []byte) error {
-	return e.consumer.HandleTaskEvent(context.Background(), daprapp.Event{
-		ID: id, PubSub: meshnames.PubSub, Topic: meshnames.TaskEvents, ContentType: "application/json", Data: data,
-	})
+	return e.consumer.HandleTaskEvent(context.Background(), consumertest.Event(meshnames.TaskEvents, id, data))
 }
 
 // mustDeliver delivers te and fails the test unless it is recorded.

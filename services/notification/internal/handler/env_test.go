@@ -12,13 +12,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/consumertest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
@@ -127,17 +126,11 @@ func reminder(userID, taskID uuid.UUID, title string) *eventsv1.ReminderEvent {
 // deliver hands re to the consumer as Dapr would: protojson data in an event of topic
 // reminders.
 func (e *env) deliver(re *eventsv1.ReminderEvent) error {
-	data, err := protojson.Marshal(re)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return e.deliverData(re.GetEventId(), data)
+	return e.deliverData(re.GetEventId(), consumertest.JSON(e.t, re))
 }
 
 func (e *env) deliverData(id string, data []byte) error {
-	return e.consumer.HandleReminder(context.Background(), daprapp.Event{
-		ID: id, PubSub: meshnames.PubSub, Topic: meshnames.Reminders, ContentType: "application/json", Data: data,
-	})
+	return e.consumer.HandleReminder(context.Background(), consumertest.Event(meshnames.Reminders, id, data))
 }
 
 // mustDeliver delivers re and fails the test unless it is handled.
