@@ -8,12 +8,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/taskmesh/taskmesh/pkg/pgschema"
 )
 
 // DefaultServerURL is the local PostgreSQL that the development machines run.
@@ -115,4 +119,24 @@ func Main(m *testing.M, setup func(ctx context.Context, url string) error, use f
 		use(dbURL)
 	}
 	return m.Run()
+}
+
+// Migrations returns a setup for Main or NewDatabase that applies the migrations in
+// directory "migrations" of fsys into schema, as the service applies them at start.
+func Migrations(schema string, fsys fs.FS) func(ctx context.Context, databaseURL string) error {
+	return func(ctx context.Context, databaseURL string) error {
+		return pgschema.Migrate(ctx, databaseURL, schema, fsys, "migrations")
+	}
+}
+
+// Pool opens a pool on schema of the database at databaseURL, as the service opens its
+// own, and closes it when tb ends.
+func Pool(tb testing.TB, databaseURL, schema string) *pgxpool.Pool {
+	tb.Helper()
+	pool, err := pgschema.Pool(context.Background(), databaseURL, schema)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	tb.Cleanup(pool.Close)
+	return pool
 }

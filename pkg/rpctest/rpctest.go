@@ -89,3 +89,12 @@ func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.St
 func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return next
 }
+
+// NewRequest returns a request for a new message with edits applied in order.
+func NewRequest[T any](edits ...func(*T)) *connect.Request[T] {
+	m := new(T)
+	for _, edit := range edits {
+		edit(m)
+	}
+	return connect.NewRequest(m)
+}

@@ -71,7 +71,7 @@ func KeyFiles(tb testing.TB) (privatePEMPath, publicPEMPath string, issuer *auth
 			tb.Fatal(err)
 		}
 	}
-	return privatePEMPath, publicPEMPath, authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	return privatePEMPath, publicPEMPath, newIssuer(priv)
 }
 
 // Run is a service's main logic: it serves until ctx ends, reading its settings with

@@ -24,7 +24,9 @@ import (
 	"io"
 	"net"
 
+	"github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1/auditv1connect"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/pkg/startup"
 	"github.com/taskmesh/taskmesh/services/audit/internal/handler"
 	"github.com/taskmesh/taskmesh/services/audit/internal/store"
@@ -53,7 +55,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	st := store.New(pool)
-	mux := handler.NewMux(handler.Deps{Store: st, Verifier: verifier, Log: svc.Log})
+	mux := server.UserServiceMux[auditv1connect.AuditServiceHandler](svc.Log, verifier, auditv1connect.AuditServiceName,
+		auditv1connect.NewAuditServiceHandler, handler.NewAuditServer(st))
 	if app := svc.Dapr(mux, pool.Ping); app != nil {
 		handler.NewConsumer(st).Register(app)
 	}

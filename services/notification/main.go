@@ -27,8 +27,10 @@ import (
 	"time"
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
+	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	"github.com/taskmesh/taskmesh/pkg/meshclient"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/pkg/startup"
 	"github.com/taskmesh/taskmesh/services/notification/internal/handler"
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
@@ -57,7 +59,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	st := store.New(pool)
-	mux := handler.NewMux(handler.Deps{Store: st, Verifier: verifier, Log: svc.Log})
+	mux := server.UserServiceMux[notificationv1connect.NotificationServiceHandler](svc.Log, verifier, notificationv1connect.NotificationServiceName,
+		notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st))
 	if app := svc.Dapr(mux, pool.Ping); app != nil {
 		tasks := handler.MeshTasks{Client: meshclient.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient)}
 		handler.NewConsumer(st, tasks).Register(app)

@@ -3,40 +3,26 @@ package main
 import (
 	"context"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
 	"connectrpc.com/connect"
-	"github.com/google/uuid"
 
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
-	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
-	dbURL := pgtest.NewDatabase(t, nil) // empty: run must migrate it
-	_, keyFile, issuer := rpctest.KeyFiles(t)
-	base, logs, stop := rpctest.StartRun(t, run, map[string]string{
-		"DATABASE_URL": dbURL, "AUTH_VERIFY_KEY_FILE": keyFile, "ADDR": "127.0.0.1:0",
-	})
+	base, logs, token, stop := rpctest.StartStandalone(t, run, notificationv1connect.NotificationServiceName)
 	ctx := context.Background()
+	client := notificationv1connect.NewNotificationServiceClient(http.DefaultClient, base)
 
-	rpctest.WantServing(t, base, notificationv1connect.NotificationServiceName)
-	if !strings.Contains(logs.String(), "no Dapr sidecar") {
-		t.Fatalf("running without a sidecar was not logged:\n%s", logs)
-	}
 	// A token signed by the api's key (the private half of the one run verifies with)
 	// reads the freshly migrated, empty inbox.
-	token, _, err := issuer.Issue(uuid.New())
-	if err != nil {
-		t.Fatal(err)
-	}
 	req := connect.NewRequest(&notificationv1.ListNotificationsRequest{})
 	req.Header().Set("Authorization", "Bearer "+token)
-	resp, err := notificationv1connect.NewNotificationServiceClient(http.DefaultClient, base).ListNotifications(ctx, req)
+	resp, err := client.ListNotifications(ctx, req)
 	if err != nil {
 		t.Fatalf("list against a freshly migrated database: %v\n%s", err, logs)
 	}
@@ -47,8 +33,7 @@ func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 		t.Fatalf("the request was not logged:\n%s", logs)
 	}
 	// Without a token: Unauthenticated, not a crash of the standalone service.
-	_, err = notificationv1connect.NewNotificationServiceClient(http.DefaultClient, base).
-		MarkNotificationsRead(ctx, connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{All: true}))
+	_, err = client.MarkNotificationsRead(ctx, connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{All: true}))
 	if connect.CodeOf(err) != connect.CodeUnauthenticated {
 		t.Fatalf("MarkNotificationsRead without a token: %v; want Unauthenticated", err)
 	}
@@ -58,28 +43,5 @@ func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 	}
 }
 
-func TestRunRefusesToStartWithoutItsSettings(t *testing.T) {
-	privFile, _, _ := rpctest.KeyFiles(t)
-	privPEM, err := os.ReadFile(privFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, tc := range map[string]struct {
-		env  map[string]string
-		want string
-	}{
-		// Settings are checked before anything touches the database: the key first.
-		"nothing":               {env: map[string]string{}, want: "AUTH_VERIFY_KEY"},
-		"no key":                {env: map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x"}, want: "AUTH_VERIFY_KEY"},
-		"a key that is not PEM": {env: map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "AUTH_VERIFY_KEY": "secret"}, want: "AUTH_VERIFY_KEY"},
-		// The api's private key is accepted: the error is then about the database.
-		"unreachable database": {env: map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?connect_timeout=2", "AUTH_VERIFY_KEY": string(privPEM)}, want: "127.0.0.1"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			err := run(context.Background(), func(k string) string { return tc.env[k] }, &rpctest.LogBuffer{}, nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("run = %v; want an error naming %s", err, tc.want)
-			}
-		})
-	}
-}
+// Settings are checked before anything touches the database: the key first.
+func TestRunRefusesToStartWithoutItsSettings(t *testing.T) { rpctest.WantRefusesBadSettings(t, run) }

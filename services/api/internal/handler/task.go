@@ -133,14 +133,9 @@ func (s *TaskServer) ListTasks(ctx context.Context, req *connect.Request[taskv1.
 	if m.GetDueAfter() != nil && m.GetDueBefore() != nil && !m.GetDueAfter().AsTime().Before(m.GetDueBefore().AsTime()) {
 		return nil, apierr.Invalid("due_before", "due_range", "due_before must be after due_after")
 	}
-	fingerprint := pagetoken.Fingerprint(m)
-	var after *store.TaskCursor
-	if m.GetPageToken() != "" {
-		c, err := pagetoken.Decode[store.TaskCursor](m.GetPageToken(), fingerprint)
-		if err != nil {
-			return nil, apierr.Invalid("page_token", "page_token.valid", err.Error())
-		}
-		after = &c
+	page, err := pagetoken.Start[store.TaskCursor](m)
+	if err != nil {
+		return nil, err
 	}
 	f := store.TaskFilter{
 		Query: m.GetQuery(), Status: m.GetStatus(), Priorities: m.GetPriorities(),
@@ -157,19 +152,16 @@ func (s *TaskServer) ListTasks(ctx context.Context, req *connect.Request[taskv1.
 		at := t.AsTime()
 		f.DueBefore = &at
 	}
-	size := pagetoken.PageSize(m.GetPageSize())
-	tasks, next, err := s.store.ListTasks(ctx, userID, f, store.TaskOrder{By: m.GetSortBy(), Desc: m.GetDescending()}, size, after)
+	tasks, next, err := s.store.ListTasks(ctx, userID, f, store.TaskOrder{By: m.GetSortBy(), Desc: m.GetDescending()}, page.Size, page.After)
 	if errors.Is(err, store.ErrBadCursor) {
-		return nil, apierr.Invalid("page_token", "page_token.valid", pagetoken.ErrInvalid.Error())
+		return nil, pagetoken.InvalidArgument()
 	}
 	if err != nil {
 		return nil, err
 	}
 	resp := &taskv1.ListTasksResponse{Tasks: tasks}
-	if next != nil {
-		if resp.NextPageToken, err = pagetoken.Encode(fingerprint, *next); err != nil {
-			return nil, err
-		}
+	if resp.NextPageToken, err = page.NextToken(next); err != nil {
+		return nil, err
 	}
 	return connect.NewResponse(resp), nil
 }

@@ -55,25 +55,17 @@ func (s *AuditServer) ListAuditEntries(ctx context.Context, req *connect.Request
 		return nil, apierr.Invalid("occurred_before", "occurred_range", "occurred_before must be after occurred_after")
 	}
 
-	fingerprint := pagetoken.Fingerprint(m)
-	var after *store.Cursor
-	if m.GetPageToken() != "" {
-		c, err := pagetoken.Decode[store.Cursor](m.GetPageToken(), fingerprint)
-		if err != nil {
-			return nil, apierr.Invalid("page_token", "page_token.valid", err.Error())
-		}
-		after = &c
+	page, err := pagetoken.Start[store.Cursor](m)
+	if err != nil {
+		return nil, err
 	}
-	size := pagetoken.PageSize(m.GetPageSize())
-	entries, next, err := s.store.List(ctx, userID, f, size, after)
+	entries, next, err := s.store.List(ctx, userID, f, page.Size, page.After)
 	if err != nil {
 		return nil, err
 	}
 	resp := &auditv1.ListAuditEntriesResponse{Entries: entries}
-	if next != nil {
-		if resp.NextPageToken, err = pagetoken.Encode(fingerprint, *next); err != nil {
-			return nil, err
-		}
+	if resp.NextPageToken, err = page.NextToken(next); err != nil {
+		return nil, err
 	}
 	return connect.NewResponse(resp), nil
 }

@@ -2,20 +2,17 @@ package handler_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
-	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
+	"github.com/taskmesh/taskmesh/pkg/consumertest"
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
-	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/audit/internal/handler"
 	"github.com/taskmesh/taskmesh/services/audit/internal/store"
@@ -42,18 +39,7 @@ func TestConsumerRecordsEachEventOnceWhateverTheRedeliveries(t *testing.T) {
 	// Concurrent redeliveries (two replicas, or Dapr retrying a slow ack) race on the
 	// unique event_id; every one of them must be acknowledged.
 	second := event(userID, taskID, updated, base.Add(time.Second), 2)
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
-		wg.Go(func() { errs <- e.deliver(second) })
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatalf("concurrent redelivery: %v", err)
-		}
-	}
+	consumertest.Redeliver(t, 8, func() error { return e.deliver(second) })
 	if n := e.rows(userID, ""); n != 2 {
 		t.Fatalf("after a second event delivered 8 times at once: %d rows; want 2", n)
 	}
@@ -62,8 +48,8 @@ func TestConsumerRecordsEachEventOnceWhateverTheRedeliveries(t *testing.T) {
 	changed := event(userID, taskID, deleted, base.Add(time.Hour), 9)
 	changed.EventId = first.EventId
 	e.mustDeliver(changed)
-	u := e.as(&user{id: userID}, rpctest.Connect)
-	resp, err := u.audit.ListAuditEntries(context.Background(), listRequest())
+	u := e.As(userID, rpctest.Connect)
+	resp, err := u.Client.ListAuditEntries(context.Background(), listRequest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,15 +113,10 @@ func TestConsumerSendsPoisonToTheDeadLetterTopicAndWritesNothing(t *testing.T) {
 }
 
 func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
-	pool, err := pgschema.Pool(context.Background(), sharedDB, store.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.Close()
-	c := handler.NewConsumer(store.New(pool))
+	c := handler.NewConsumer(store.New(consumertest.DownPool(t, sharedDB, store.Schema)))
 	te := event(uuid.New(), uuid.New(), created, base, 1)
 	data, _ := protojson.Marshal(te)
-	err = c.HandleTaskEvent(context.Background(), daprapp.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
+	err := c.HandleTaskEvent(context.Background(), daprapp.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
 	if err == nil || daprapp.IsPermanent(err) {
 		t.Fatalf("HandleTaskEvent with the database closed = %v; want a transient (retry) error", err)
 	}
@@ -155,31 +136,20 @@ func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
 // records what would reach the broker (no daprd runs in these tests).
 func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	e := newEnv(t)
-	pub := &recordingPublisher{}
+	pub := &consumertest.Publisher{}
 	app := daprapp.New(zerolog.Nop(), pub, nil)
 	e.consumer.Register(app)
-	deadPool, err := pgschema.Pool(context.Background(), sharedDB, store.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadPool.Close()
 	downApp := daprapp.New(zerolog.Nop(), pub, nil)
-	handler.NewConsumer(store.New(deadPool)).Register(downApp)
+	handler.NewConsumer(store.New(consumertest.DownPool(t, sharedDB, store.Schema))).Register(downApp)
 
 	userID := uuid.New()
 	good := event(userID, uuid.New(), created, base, 1)
 	goodData, _ := protojson.Marshal(good)
-	call := func(app *daprapp.App, id string, data []byte) runtimev1.TopicEventResponse_TopicEventResponseStatus {
+	call := func(app *daprapp.App, id string, data []byte) consumertest.Status {
 		t.Helper()
-		resp, err := app.OnTopicEvent(context.Background(), &runtimev1.TopicEventRequest{
-			Id: id, PubsubName: meshnames.PubSub, Topic: meshnames.TaskEvents, DataContentType: "application/json", Data: data,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.GetStatus()
+		return consumertest.Deliver(t, app, meshnames.TaskEvents, id, data)
 	}
-	success, retry := runtimev1.TopicEventResponse_SUCCESS, runtimev1.TopicEventResponse_RETRY
+	success, retry := consumertest.Success, consumertest.Retry
 
 	if got := call(app, good.EventId, goodData); got != success {
 		t.Fatalf("a good event: %v; want SUCCESS", got)
@@ -187,13 +157,13 @@ func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	if got := call(app, good.EventId, goodData); got != success {
 		t.Fatalf("its redelivery: %v; want SUCCESS", got)
 	}
-	if len(pub.topics()) != 0 {
-		t.Fatalf("good events were dead-lettered: %v", pub.topics())
+	if len(pub.Topics()) != 0 {
+		t.Fatalf("good events were dead-lettered: %v", pub.Topics())
 	}
 	if got := call(app, "poison-1", []byte("not json")); got != success {
 		t.Fatalf("a poison event: %v; want SUCCESS once dead-lettered", got)
 	}
-	if got, want := pub.topics(), []string{meshnames.DeadLetter(meshnames.TaskEvents)}; len(got) != 1 || got[0] != want[0] {
+	if got, want := pub.Topics(), []string{meshnames.DeadLetter(meshnames.TaskEvents)}; len(got) != 1 || got[0] != want[0] {
 		t.Fatalf("poison published to %v; want %v", got, want)
 	}
 	if got := call(downApp, uuid.NewString(), goodData); got != retry {
@@ -202,22 +172,4 @@ func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	if n := e.rows(userID, ""); n != 1 {
 		t.Fatalf("%d rows; want 1", n)
 	}
-}
-
-type recordingPublisher struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (p *recordingPublisher) PublishEvent(_ context.Context, _, topic string, _ interface{}, _ ...dapr.PublishEventOption) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sent = append(p.sent, topic)
-	return nil
-}
-
-func (p *recordingPublisher) topics() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.sent...)
 }

@@ -2,28 +2,21 @@ package handler_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1/auditv1connect"
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/authn"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/consumertest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
-	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/audit/internal/handler"
@@ -35,87 +28,41 @@ import (
 // fresh user ids (every query is per user) and counting rows per user or event.
 var sharedDB string
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, migrate, func(u string) { sharedDB = u })) }
-
-func migrate(ctx context.Context, url string) error {
-	return pgschema.Migrate(ctx, url, store.Schema, auditsql.Migrations, "migrations")
+func TestMain(m *testing.M) {
+	os.Exit(pgtest.Main(m, pgtest.Migrations(store.Schema, auditsql.Migrations), func(u string) { sharedDB = u }))
 }
 
 // env is the audit service's real handlers on a real database: AuditService on an h2c
 // test server, and the task-events consumer called as daprapp calls it.
 type env struct {
+	rpctest.UserService[auditv1connect.AuditServiceClient]
 	t        testing.TB
 	pool     *pgxpool.Pool
-	store    *store.Store
 	consumer *handler.Consumer
-	issuer   *authn.Issuer // signs tokens the way the api does; the service only verifies
-	url      string
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgschema.Pool(ctx, sharedDB, store.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	pool := pgtest.Pool(t, sharedDB, store.Schema)
 	st := store.New(pool)
-	url := rpctest.NewServer(t, handler.NewMux(handler.Deps{Store: st, Verifier: issuer.Verifier, Log: zerolog.Nop()}))
-	return &env{t: t, pool: pool, store: st, consumer: handler.NewConsumer(st), issuer: issuer, url: url}
-}
-
-// user is a signed-in user's AuditService client over one protocol.
-type user struct {
-	id    uuid.UUID
-	audit auditv1connect.AuditServiceClient
-}
-
-// newUser returns a fresh user with a valid access token.
-func (e *env) newUser(p rpctest.Protocol) *user {
-	e.t.Helper()
-	id := uuid.New()
-	token, _, err := e.issuer.Issue(id)
-	if err != nil {
-		e.t.Fatal(err)
+	return &env{
+		UserService: rpctest.ServeUserService[auditv1connect.AuditServiceHandler](t,
+			auditv1connect.AuditServiceName, auditv1connect.NewAuditServiceHandler, handler.NewAuditServer(st), auditv1connect.NewAuditServiceClient),
+		t: t, pool: pool, consumer: handler.NewConsumer(st),
 	}
-	return &user{id: id, audit: e.clientWithToken(p, token)}
 }
 
-// as returns u's client over protocol p.
-func (e *env) as(u *user, p rpctest.Protocol) *user {
-	e.t.Helper()
-	token, _, err := e.issuer.Issue(u.id)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return &user{id: u.id, audit: e.clientWithToken(p, token)}
-}
-
-func (e *env) clientWithToken(p rpctest.Protocol, token string) auditv1connect.AuditServiceClient {
-	opts := append([]connect.ClientOption{}, p.Options...)
-	if token != "" {
-		opts = append(opts, connect.WithInterceptors(rpctest.Bearer(token)))
-	}
-	return auditv1connect.NewAuditServiceClient(p.HTTPClient(), e.url, opts...)
-}
+// user is a signed-in user with their AuditServiceClient.
+type user = rpctest.User[auditv1connect.AuditServiceClient]
 
 // deliver hands ev to the consumer as Dapr would: protojson data in an event of topic
 // task-events.
 func (e *env) deliver(te *eventsv1.TaskEvent) error {
-	data, err := protojson.Marshal(te)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return e.deliverData(te.GetEventId(), data)
+	return e.deliverData(te.GetEventId(), consumertest.JSON(e.t, te))
 }
 
 func (e *env) deliverData(id string, data []byte) error {
-	return e.consumer.HandleTaskEvent(context.Background(), daprapp.Event{
-		ID: id, PubSub: meshnames.PubSub, Topic: meshnames.TaskEvents, ContentType: "application/json", Data: data,
-	})
+	return e.consumer.HandleTaskEvent(context.Background(), consumertest.Event(meshnames.TaskEvents, id, data))
 }
 
 // mustDeliver delivers te and fails the test unless it is recorded.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,11 +18,7 @@ import (
 )
 
 func listRequest(edits ...func(*auditv1.ListAuditEntriesRequest)) *connect.Request[auditv1.ListAuditEntriesRequest] {
-	m := &auditv1.ListAuditEntriesRequest{}
-	for _, edit := range edits {
-		edit(m)
-	}
-	return connect.NewRequest(m)
+	return rpctest.NewRequest(edits...)
 }
 
 // history is a user's recorded events: two tasks, seven changes, three of them at the
@@ -37,7 +32,7 @@ type history struct {
 // newHistory records a history for a new user whose client speaks p.
 func newHistory(t testing.TB, e *env, p rpctest.Protocol) *history {
 	t.Helper()
-	h := &history{u: e.newUser(p), taskA: uuid.New(), taskB: uuid.New()}
+	h := &history{u: e.NewUser(p), taskA: uuid.New(), taskB: uuid.New()}
 	tie := base.Add(3 * time.Minute)
 	for i, c := range []struct {
 		task uuid.UUID
@@ -52,7 +47,7 @@ func newHistory(t testing.TB, e *env, p rpctest.Protocol) *history {
 		{h.taskB, done, tie},
 		{h.taskB, deleted, base.Add(4 * time.Minute)},
 	} {
-		te := event(h.u.id, c.task, c.typ, c.at, int64(i+1))
+		te := event(h.u.ID, c.task, c.typ, c.at, int64(i+1))
 		h.events = append(h.events, te)
 		e.mustDeliver(te)
 	}
@@ -61,36 +56,13 @@ func newHistory(t testing.TB, e *env, p rpctest.Protocol) *history {
 
 // eventIDs lists the event ids of entries, in order.
 func eventIDs(entries []*auditv1.AuditEntry) []string {
-	out := make([]string, len(entries))
-	for i, en := range entries {
-		out[i] = en.GetEventId()
-	}
-	return out
+	return rpctest.Values(entries, (*auditv1.AuditEntry).GetEventId)
 }
 
 // listAll pages through every entry of req with page size size.
 func listAll(t *testing.T, u *user, req *auditv1.ListAuditEntriesRequest, size int32) []*auditv1.AuditEntry {
 	t.Helper()
-	var all []*auditv1.AuditEntry
-	req = proto.CloneOf(req)
-	req.PageSize = size
-	for pages := 0; ; pages++ {
-		if pages > 50 {
-			t.Fatal("paging does not end")
-		}
-		resp, err := u.audit.ListAuditEntries(context.Background(), connect.NewRequest(req))
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		if n := len(resp.Msg.GetEntries()); n > int(size) {
-			t.Fatalf("page of %d entries; page_size is %d", n, size)
-		}
-		all = append(all, resp.Msg.GetEntries()...)
-		if resp.Msg.GetNextPageToken() == "" {
-			return all
-		}
-		req.PageToken = resp.Msg.GetNextPageToken()
-	}
+	return rpctest.ListAll(t, u.Client.ListAuditEntries, req, size, (*auditv1.ListAuditEntriesResponse).GetEntries)
 }
 
 // wantOrder fails unless entries are newest first, ties by id descending.
@@ -154,7 +126,7 @@ func TestListAuditEntriesNewestFirstAndFiltered(t *testing.T) {
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					resp, err := h.u.audit.ListAuditEntries(context.Background(), connect.NewRequest(tc.req))
+					resp, err := h.u.Client.ListAuditEntries(context.Background(), connect.NewRequest(tc.req))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -184,7 +156,7 @@ func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 			// More ties, so that pages split inside a group of equal occurred_at.
 			tie := base.Add(10 * time.Minute)
 			for i := range 5 {
-				e.mustDeliver(event(h.u.id, h.taskA, updated, tie, int64(20+i)))
+				e.mustDeliver(event(h.u.ID, h.taskA, updated, tie, int64(20+i)))
 			}
 			full := listAll(t, h.u, &auditv1.ListAuditEntriesRequest{PageSize: 200}, 200)
 			if len(full) != 12 {
@@ -201,7 +173,7 @@ func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 			}
 
 			// A page ends with a token; the last page has none; default page size is 50.
-			resp, err := h.u.audit.ListAuditEntries(context.Background(), listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 2 }))
+			resp, err := h.u.Client.ListAuditEntries(context.Background(), listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 2 }))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -210,7 +182,7 @@ func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 			}
 			// New entries recorded while paging do not shift the pages: the cursor is a
 			// keyset, not an offset.
-			e.mustDeliver(event(h.u.id, h.taskA, updated, base.Add(time.Hour), 99))
+			e.mustDeliver(event(h.u.ID, h.taskA, updated, base.Add(time.Hour), 99))
 			rest := listAll(t, h.u, &auditv1.ListAuditEntriesRequest{PageToken: resp.Msg.GetNextPageToken()}, 2)
 			if got, want := eventIDs(append(resp.Msg.GetEntries(), rest...)), eventIDs(full); !slices.Equal(got, want) {
 				t.Fatalf("paging across a new entry: %v\nwant %v", got, want)
@@ -221,12 +193,12 @@ func TestListAuditEntriesPagesThroughEverythingOnce(t *testing.T) {
 
 func TestListAuditEntriesDefaultPageSizeIs50(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUser(rpctest.GRPC)
+	u := e.NewUser(rpctest.GRPC)
 	taskID := uuid.New()
 	for i := range 51 {
-		e.mustDeliver(event(u.id, taskID, updated, base.Add(time.Duration(i)*time.Second), int64(i+1)))
+		e.mustDeliver(event(u.ID, taskID, updated, base.Add(time.Duration(i)*time.Second), int64(i+1)))
 	}
-	resp, err := u.audit.ListAuditEntries(context.Background(), listRequest())
+	resp, err := u.Client.ListAuditEntries(context.Background(), listRequest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,15 +211,15 @@ func TestListAuditEntriesReturnsTheSnapshotsAsPublished(t *testing.T) {
 	e := newEnv(t)
 	for _, p := range rpctest.Protocols {
 		t.Run(p.Name, func(t *testing.T) {
-			u := e.newUser(p)
+			u := e.NewUser(p)
 			taskID := uuid.New()
-			create := event(u.id, taskID, created, base, 1)
-			update := event(u.id, taskID, updated, base.Add(time.Second), 2)
+			create := event(u.ID, taskID, created, base, 1)
+			update := event(u.ID, taskID, updated, base.Add(time.Second), 2)
 			update.Task.Title, update.Task.Recurrence, update.Task.Reminders = "renamed", nil, nil
 			e.mustDeliver(create)
 			e.mustDeliver(update)
 
-			resp, err := u.audit.ListAuditEntries(context.Background(), listRequest())
+			resp, err := u.Client.ListAuditEntries(context.Background(), listRequest())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -283,7 +255,7 @@ func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 	for _, p := range rpctest.Protocols {
 		t.Run(p.Name, func(t *testing.T) {
 			a := newHistory(t, e, p)
-			b := e.newUser(p)
+			b := e.NewUser(p)
 			ctx := context.Background()
 			for _, req := range []*auditv1.ListAuditEntriesRequest{
 				{},
@@ -291,7 +263,7 @@ func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 				{TaskId: a.taskB.String(), Types: []eventsv1.TaskEventType{created}},
 				{OccurredAfter: timestamppb.New(base.Add(-time.Hour)), OccurredBefore: timestamppb.New(base.Add(time.Hour))},
 			} {
-				resp, err := b.audit.ListAuditEntries(ctx, connect.NewRequest(req))
+				resp, err := b.Client.ListAuditEntries(ctx, connect.NewRequest(req))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -301,11 +273,11 @@ func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 			}
 			// A's page token is bound to A's query, not A: B replaying it sees only B's
 			// (no) entries.
-			first, err := a.u.audit.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 1 }))
+			first, err := a.u.Client.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 1 }))
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := b.audit.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) {
+			resp, err := b.Client.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) {
 				r.PageSize, r.PageToken = 1, first.Msg.GetNextPageToken()
 			}))
 			if err != nil {
@@ -324,17 +296,12 @@ func TestListAuditEntriesShowsOnlyTheCallersEntries(t *testing.T) {
 
 func TestListAuditEntriesNeedsAValidAccessToken(t *testing.T) {
 	e := newEnv(t)
-	other := newEnv(t) // its issuer's key is not the one e verifies with
-	u := e.newUser(rpctest.Connect)
-	e.mustDeliver(event(u.id, uuid.New(), created, base, 1))
-	forged, _, err := other.issuer.Issue(u.id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := e.NewUser(rpctest.Connect)
+	e.mustDeliver(event(u.ID, uuid.New(), created, base, 1))
 	for _, p := range rpctest.Protocols {
-		for name, token := range map[string]string{"none": "", "garbage": "not-a-jwt", "another key": forged} {
+		for name, token := range rpctest.BadTokens(t, u.ID) {
 			t.Run(p.Name+"/"+name, func(t *testing.T) {
-				_, err := e.clientWithToken(p, token).ListAuditEntries(context.Background(), listRequest())
+				_, err := e.WithToken(p, token).ListAuditEntries(context.Background(), listRequest())
 				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 			})
 		}
@@ -347,24 +314,14 @@ func TestListAuditEntriesRejectsBadRequests(t *testing.T) {
 		t.Run(p.Name, func(t *testing.T) {
 			h := newHistory(t, e, p)
 			ctx := context.Background()
-			first, err := h.u.audit.ListAuditEntries(ctx, listRequest(func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 2 }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			token := first.Msg.GetNextPageToken()
+			rpctest.WantPagingChecked(t, h.u.Client.ListAuditEntries,
+				&auditv1.ListAuditEntriesRequest{}, &auditv1.ListAuditEntriesRequest{TaskId: h.taskA.String()}, 200)
 			cases := []struct {
 				name  string
 				edit  func(*auditv1.ListAuditEntriesRequest)
 				field string
 			}{
-				{"garbage page_token", func(r *auditv1.ListAuditEntriesRequest) { r.PageToken = "%%% not a token" }, "page_token"},
-				{"truncated page_token", func(r *auditv1.ListAuditEntriesRequest) { r.PageToken = token[:len(token)/2] }, "page_token"},
-				{"page_token of other filters", func(r *auditv1.ListAuditEntriesRequest) {
-					r.PageToken, r.TaskId = token, h.taskA.String()
-				}, "page_token"},
-				{"page_token too long", func(r *auditv1.ListAuditEntriesRequest) { r.PageToken = strings.Repeat("a", 1025) }, "page_token"},
 				{"page_size 1000", func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = 1000 }, "page_size"},
-				{"negative page_size", func(r *auditv1.ListAuditEntriesRequest) { r.PageSize = -1 }, "page_size"},
 				{"task_id not a UUID", func(r *auditv1.ListAuditEntriesRequest) { r.TaskId = "task-1" }, "task_id"},
 				{"unspecified type", func(r *auditv1.ListAuditEntriesRequest) {
 					r.Types = []eventsv1.TaskEventType{eventsv1.TaskEventType_TASK_EVENT_TYPE_UNSPECIFIED}
@@ -394,7 +351,7 @@ func TestListAuditEntriesRejectsBadRequests(t *testing.T) {
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					_, err := h.u.audit.ListAuditEntries(ctx, listRequest(tc.edit))
+					_, err := h.u.Client.ListAuditEntries(ctx, listRequest(tc.edit))
 					rpctest.WantInvalid(t, err, tc.field)
 				})
 			}

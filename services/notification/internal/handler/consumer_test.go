@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
-	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -22,9 +19,9 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/consumertest"
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
-	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/notification/internal/handler"
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
@@ -79,7 +76,7 @@ func TestConsumerStoresAndAnnouncesAReminderOfAPendingTask(t *testing.T) {
 	}
 
 	// What the user's inbox shows.
-	resp, err := e.as(userID, rpctest.GRPC).inbox.ListNotifications(context.Background(), connect.NewRequest(&notificationv1.ListNotificationsRequest{}))
+	resp, err := e.As(userID, rpctest.GRPC).Client.ListNotifications(context.Background(), connect.NewRequest(&notificationv1.ListNotificationsRequest{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,18 +139,7 @@ func TestConsumerHandlesConcurrentRedeliveriesOnce(t *testing.T) {
 	re := reminder(userID, taskID, "once")
 	// Two replicas, or Dapr retrying a slow ack: all pass the "processed?" check before
 	// any commits, and race on the ledger's primary key. Every one is acknowledged.
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
-		wg.Go(func() { errs <- e.deliver(re) })
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatalf("concurrent delivery: %v", err)
-		}
-	}
+	consumertest.Redeliver(t, 8, func() error { return e.deliver(re) })
 	if w := e.written(userID, re.EventId); w != (written{notifications: 1, outbox: 1, processed: 1}) {
 		t.Fatalf("after 8 concurrent deliveries: %+v; want one of each", w)
 	}
@@ -236,17 +222,13 @@ func TestConsumerRetriesWhileTheApiCannotAnswer(t *testing.T) {
 }
 
 func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
-	pool, err := pgschema.Pool(context.Background(), sharedDB, store.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.Close()
+	pool := consumertest.DownPool(t, sharedDB, store.Schema)
 	tasks := newFakeTasks()
 	userID, taskID := uuid.New(), uuid.New()
 	tasks.put(userID, task(taskID, pending))
 	c := handler.NewConsumer(store.New(pool), tasks)
 	data, _ := protojson.Marshal(reminder(userID, taskID, "x"))
-	err = c.HandleReminder(context.Background(), daprapp.Event{Topic: meshnames.Reminders, Data: data})
+	err := c.HandleReminder(context.Background(), daprapp.Event{Topic: meshnames.Reminders, Data: data})
 	if err == nil || daprapp.IsPermanent(err) {
 		t.Fatalf("HandleReminder with the database closed = %v; want a transient (retry) error", err)
 	}
@@ -328,23 +310,17 @@ func TestConsumerSendsPoisonToTheDeadLetterTopicAndWritesNothing(t *testing.T) {
 // The publisher records what would reach the broker (no daprd runs in these tests).
 func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	e := newEnv(t)
-	pub := &recordingPublisher{}
+	pub := &consumertest.Publisher{}
 	app := daprapp.New(zerolog.Nop(), pub, nil)
 	e.consumer.Register(app)
-	call := func(re *eventsv1.ReminderEvent, data []byte) runtimev1.TopicEventResponse_TopicEventResponseStatus {
+	call := func(re *eventsv1.ReminderEvent, data []byte) consumertest.Status {
 		t.Helper()
 		if data == nil {
 			data, _ = protojson.Marshal(re)
 		}
-		resp, err := app.OnTopicEvent(context.Background(), &runtimev1.TopicEventRequest{
-			Id: re.GetEventId(), PubsubName: meshnames.PubSub, Topic: meshnames.Reminders, DataContentType: "application/json", Data: data,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.GetStatus()
+		return consumertest.Deliver(t, app, meshnames.Reminders, re.GetEventId(), data)
 	}
-	success, retry := runtimev1.TopicEventResponse_SUCCESS, runtimev1.TopicEventResponse_RETRY
+	success, retry := consumertest.Success, consumertest.Retry
 
 	userID, live, done := uuid.New(), uuid.New(), uuid.New()
 	e.tasks.put(userID, task(live, pending))
@@ -357,13 +333,13 @@ func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 			t.Fatalf("%s: %v; want SUCCESS", name, got)
 		}
 	}
-	if len(pub.topics()) != 0 {
-		t.Fatalf("good events were dead-lettered: %v", pub.topics())
+	if len(pub.Topics()) != 0 {
+		t.Fatalf("good events were dead-lettered: %v", pub.Topics())
 	}
 	if got := call(&eventsv1.ReminderEvent{EventId: "poison-1"}, []byte("not json")); got != success {
 		t.Fatalf("a poison event: %v; want SUCCESS once dead-lettered", got)
 	}
-	if got, want := pub.topics(), meshnames.DeadLetter(meshnames.Reminders); len(got) != 1 || got[0] != want {
+	if got, want := pub.Topics(), meshnames.DeadLetter(meshnames.Reminders); len(got) != 1 || got[0] != want {
 		t.Fatalf("poison published to %v; want [%s]", got, want)
 	}
 	e.tasks.fail(connect.NewError(connect.CodeUnavailable, errors.New("api is down")))
@@ -373,24 +349,6 @@ func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	if w := e.written(userID, ""); w.notifications != 1 || w.outbox != 1 {
 		t.Fatalf("%+v; want the one notification", w)
 	}
-}
-
-type recordingPublisher struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (p *recordingPublisher) PublishEvent(_ context.Context, _, topic string, _ interface{}, _ ...dapr.PublishEventOption) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sent = append(p.sent, topic)
-	return nil
-}
-
-func (p *recordingPublisher) topics() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.sent...)
 }
 
 // internalAPI answers GetTaskForUser as the api does, with what it is given.

@@ -2,8 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -11,21 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/authn"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/consumertest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
-	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/notification/internal/handler"
@@ -37,39 +30,32 @@ import (
 // fresh user ids (every query is per user) and counting rows per user or event.
 var sharedDB string
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, migrate, func(u string) { sharedDB = u })) }
-
-func migrate(ctx context.Context, url string) error {
-	return pgschema.Migrate(ctx, url, store.Schema, notificationsql.Migrations, "migrations")
+func TestMain(m *testing.M) {
+	os.Exit(pgtest.Main(m, pgtest.Migrations(store.Schema, notificationsql.Migrations), func(u string) { sharedDB = u }))
 }
 
 // env is the notification service's real handlers on a real database: NotificationService
 // on an h2c test server, and the reminders consumer called as daprapp calls it. Only the
 // api behind the mesh is faked (tasks): the real mesh path is covered end to end.
 type env struct {
+	rpctest.UserService[notificationv1connect.NotificationServiceClient]
 	t        testing.TB
 	pool     *pgxpool.Pool
 	store    *store.Store
 	tasks    *fakeTasks
 	consumer *handler.Consumer
-	issuer   *authn.Issuer // signs tokens the way the api does; the service only verifies
-	url      string
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgschema.Pool(ctx, sharedDB, store.Schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	pool := pgtest.Pool(t, sharedDB, store.Schema)
 	st := store.New(pool)
-	url := rpctest.NewServer(t, handler.NewMux(handler.Deps{Store: st, Verifier: issuer.Verifier, Log: zerolog.Nop()}))
 	tasks := newFakeTasks()
-	return &env{t: t, pool: pool, store: st, tasks: tasks, consumer: handler.NewConsumer(st, tasks), issuer: issuer, url: url}
+	return &env{
+		UserService: rpctest.ServeUserService[notificationv1connect.NotificationServiceHandler](t,
+			notificationv1connect.NotificationServiceName, notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st), notificationv1connect.NewNotificationServiceClient),
+		t: t, pool: pool, store: st, tasks: tasks, consumer: handler.NewConsumer(st, tasks),
+	}
 }
 
 // fakeTasks stands in for the api's TaskInternalService.GetTaskForUser: the tasks it
@@ -140,17 +126,11 @@ func reminder(userID, taskID uuid.UUID, title string) *eventsv1.ReminderEvent {
 // deliver hands re to the consumer as Dapr would: protojson data in an event of topic
 // reminders.
 func (e *env) deliver(re *eventsv1.ReminderEvent) error {
-	data, err := protojson.Marshal(re)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return e.deliverData(re.GetEventId(), data)
+	return e.deliverData(re.GetEventId(), consumertest.JSON(e.t, re))
 }
 
 func (e *env) deliverData(id string, data []byte) error {
-	return e.consumer.HandleReminder(context.Background(), daprapp.Event{
-		ID: id, PubSub: meshnames.PubSub, Topic: meshnames.Reminders, ContentType: "application/json", Data: data,
-	})
+	return e.consumer.HandleReminder(context.Background(), consumertest.Event(meshnames.Reminders, id, data))
 }
 
 // mustDeliver delivers re and fails the test unless it is handled.
@@ -214,32 +194,5 @@ func (e *env) outcome(eventID string) string {
 	return out
 }
 
-// user is a signed-in user's NotificationService client over one protocol.
-type user struct {
-	id    uuid.UUID
-	inbox notificationv1connect.NotificationServiceClient
-}
-
-// newUser returns a fresh user with a valid access token.
-func (e *env) newUser(p rpctest.Protocol) *user {
-	e.t.Helper()
-	return e.as(uuid.New(), p)
-}
-
-// as returns userID's client over protocol p.
-func (e *env) as(userID uuid.UUID, p rpctest.Protocol) *user {
-	e.t.Helper()
-	token, _, err := e.issuer.Issue(userID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return &user{id: userID, inbox: e.clientWithToken(p, token)}
-}
-
-func (e *env) clientWithToken(p rpctest.Protocol, token string) notificationv1connect.NotificationServiceClient {
-	opts := append([]connect.ClientOption{}, p.Options...)
-	if token != "" {
-		opts = append(opts, connect.WithInterceptors(rpctest.Bearer(token)))
-	}
-	return notificationv1connect.NewNotificationServiceClient(p.HTTPClient(), e.url, opts...)
-}
+// user is a signed-in user with their NotificationServiceClient.
+type user = rpctest.User[notificationv1connect.NotificationServiceClient]

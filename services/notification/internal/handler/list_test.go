@@ -10,18 +10,13 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
 
 func listRequest(edits ...func(*notificationv1.ListNotificationsRequest)) *connect.Request[notificationv1.ListNotificationsRequest] {
-	m := &notificationv1.ListNotificationsRequest{}
-	for _, edit := range edits {
-		edit(m)
-	}
-	return connect.NewRequest(m)
+	return rpctest.NewRequest(edits...)
 }
 
 // inbox is a user's notifications: seven, three of them created at the same moment so
@@ -37,9 +32,9 @@ type inbox struct {
 // newInbox fills an inbox for a new user whose client speaks p.
 func newInbox(t testing.TB, e *env, p rpctest.Protocol) *inbox {
 	t.Helper()
-	in := &inbox{u: e.newUser(p)}
+	in := &inbox{u: e.NewUser(p)}
 	for i := range 7 {
-		in.ids = append(in.ids, e.notify(in.u.id, fmt.Sprintf("reminder %d", i)))
+		in.ids = append(in.ids, e.notify(in.u.ID, fmt.Sprintf("reminder %d", i)))
 	}
 	tie := base.Add(3 * time.Minute)
 	at := []time.Time{base, base.Add(time.Minute), base.Add(2 * time.Minute), tie, tie, tie, base.Add(4 * time.Minute)}
@@ -47,7 +42,7 @@ func newInbox(t testing.TB, e *env, p rpctest.Protocol) *inbox {
 		e.setCreated(at[i], id)
 	}
 	in.read = []uuid.UUID{in.ids[1], in.ids[4]}
-	resp, err := in.u.inbox.MarkNotificationsRead(context.Background(), connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{
+	resp, err := in.u.Client.MarkNotificationsRead(context.Background(), connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{
 		Ids: []string{in.read[0].String(), in.read[1].String()},
 	}))
 	if err != nil || resp.Msg.GetMarkedCount() != 2 {
@@ -68,36 +63,13 @@ func newInbox(t testing.TB, e *env, p rpctest.Protocol) *inbox {
 
 // ids lists the ids of ns, in order.
 func ids(ns []*notificationv1.Notification) []string {
-	out := make([]string, len(ns))
-	for i, n := range ns {
-		out[i] = n.GetId()
-	}
-	return out
+	return rpctest.Values(ns, (*notificationv1.Notification).GetId)
 }
 
 // listAll pages through every notification of req with page size size.
 func listAll(t *testing.T, u *user, req *notificationv1.ListNotificationsRequest, size int32) []*notificationv1.Notification {
 	t.Helper()
-	var all []*notificationv1.Notification
-	req = proto.CloneOf(req)
-	req.PageSize = size
-	for pages := 0; ; pages++ {
-		if pages > 50 {
-			t.Fatal("paging does not end")
-		}
-		resp, err := u.inbox.ListNotifications(context.Background(), connect.NewRequest(req))
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		if n := len(resp.Msg.GetNotifications()); n > int(size) {
-			t.Fatalf("page of %d notifications; page_size is %d", n, size)
-		}
-		all = append(all, resp.Msg.GetNotifications()...)
-		if resp.Msg.GetNextPageToken() == "" {
-			return all
-		}
-		req.PageToken = resp.Msg.GetNextPageToken()
-	}
+	return rpctest.ListAll(t, u.Client.ListNotifications, req, size, (*notificationv1.ListNotificationsResponse).GetNotifications)
 }
 
 func TestListNotificationsNewestFirstUnreadOnlyAndPaged(t *testing.T) {
@@ -115,7 +87,7 @@ func TestListNotificationsNewestFirstUnreadOnlyAndPaged(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					req := &notificationv1.ListNotificationsRequest{UnreadOnly: tc.unread}
-					resp, err := in.u.inbox.ListNotifications(context.Background(), connect.NewRequest(req))
+					resp, err := in.u.Client.ListNotifications(context.Background(), connect.NewRequest(req))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -150,7 +122,7 @@ func TestListNotificationsPagesByKeyset(t *testing.T) {
 	e := newEnv(t)
 	in := newInbox(t, e, rpctest.Connect)
 	ctx := context.Background()
-	first, err := in.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 2 }))
+	first, err := in.u.Client.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 2 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,12 +131,12 @@ func TestListNotificationsPagesByKeyset(t *testing.T) {
 	}
 	// A notification arriving while the user pages does not shift the pages: the cursor
 	// is a keyset, not an offset. It shows up in the unread count at once.
-	e.notify(in.u.id, "new")
+	e.notify(in.u.ID, "new")
 	rest := listAll(t, in.u, &notificationv1.ListNotificationsRequest{PageToken: first.Msg.GetNextPageToken()}, 2)
 	if got := append(ids(first.Msg.GetNotifications()), ids(rest)...); !slices.Equal(got, in.newest) {
 		t.Fatalf("paging across a new notification: %v\nwant %v", got, in.newest)
 	}
-	resp, err := in.u.inbox.ListNotifications(ctx, listRequest())
+	resp, err := in.u.Client.ListNotifications(ctx, listRequest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,11 +148,11 @@ func TestListNotificationsPagesByKeyset(t *testing.T) {
 
 func TestListNotificationsDefaultPageSizeIs50(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUser(rpctest.GRPC)
+	u := e.NewUser(rpctest.GRPC)
 	for i := range 51 {
-		e.notify(u.id, fmt.Sprint(i))
+		e.notify(u.ID, fmt.Sprint(i))
 	}
-	resp, err := u.inbox.ListNotifications(context.Background(), listRequest())
+	resp, err := u.Client.ListNotifications(context.Background(), listRequest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,10 +167,10 @@ func TestNotificationsOfOneUserAreInvisibleToAnother(t *testing.T) {
 	for _, p := range rpctest.Protocols {
 		t.Run(p.Name, func(t *testing.T) {
 			a := newInbox(t, e, p)
-			b := e.newUser(p)
+			b := e.NewUser(p)
 			ctx := context.Background()
 			for _, req := range []*notificationv1.ListNotificationsRequest{{}, {UnreadOnly: true}} {
-				resp, err := b.inbox.ListNotifications(ctx, connect.NewRequest(req))
+				resp, err := b.Client.ListNotifications(ctx, connect.NewRequest(req))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -208,11 +180,11 @@ func TestNotificationsOfOneUserAreInvisibleToAnother(t *testing.T) {
 			}
 			// A's page token is bound to A's query, not A: B replaying it sees only B's
 			// (no) notifications.
-			first, err := a.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 1 }))
+			first, err := a.u.Client.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 1 }))
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := b.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) {
+			resp, err := b.Client.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) {
 				r.PageSize, r.PageToken = 1, first.Msg.GetNextPageToken()
 			}))
 			if err != nil {
@@ -222,17 +194,17 @@ func TestNotificationsOfOneUserAreInvisibleToAnother(t *testing.T) {
 				t.Fatalf("user B replaying A's page token sees %d of A's notifications", n)
 			}
 			// B marking A's ids, or everything, marks nothing of A's.
-			marked, err := b.inbox.MarkNotificationsRead(ctx, connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{Ids: a.unread}))
+			marked, err := b.Client.MarkNotificationsRead(ctx, connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{Ids: a.unread}))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if marked.Msg.GetMarkedCount() != 0 || marked.Msg.GetUnreadCount() != 0 {
 				t.Fatalf("user B marking A's ids: %v; want nothing marked", marked.Msg)
 			}
-			if _, err := b.inbox.MarkNotificationsRead(ctx, connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{All: true})); err != nil {
+			if _, err := b.Client.MarkNotificationsRead(ctx, connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{All: true})); err != nil {
 				t.Fatal(err)
 			}
-			mine, err := a.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.UnreadOnly = true }))
+			mine, err := a.u.Client.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.UnreadOnly = true }))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,17 +217,12 @@ func TestNotificationsOfOneUserAreInvisibleToAnother(t *testing.T) {
 
 func TestNotificationServiceNeedsAValidAccessToken(t *testing.T) {
 	e := newEnv(t)
-	other := newEnv(t) // its issuer's key is not the one e verifies with
-	u := e.newUser(rpctest.Connect)
-	e.notify(u.id, "secret")
-	forged, _, err := other.issuer.Issue(u.id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := e.NewUser(rpctest.Connect)
+	e.notify(u.ID, "secret")
 	for _, p := range rpctest.Protocols {
-		for name, token := range map[string]string{"none": "", "garbage": "not-a-jwt", "another key": forged} {
+		for name, token := range rpctest.BadTokens(t, u.ID) {
 			t.Run(p.Name+"/"+name, func(t *testing.T) {
-				c := e.clientWithToken(p, token)
+				c := e.WithToken(p, token)
 				_, err := c.ListNotifications(context.Background(), listRequest())
 				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 				_, err = c.MarkNotificationsRead(context.Background(), connect.NewRequest(&notificationv1.MarkNotificationsReadRequest{All: true}))
@@ -263,7 +230,7 @@ func TestNotificationServiceNeedsAValidAccessToken(t *testing.T) {
 			})
 		}
 	}
-	resp, err := e.as(u.id, rpctest.Connect).inbox.ListNotifications(context.Background(), listRequest())
+	resp, err := e.As(u.ID, rpctest.Connect).Client.ListNotifications(context.Background(), listRequest())
 	if err != nil || resp.Msg.GetUnreadCount() != 1 {
 		t.Fatalf("after unauthenticated calls: %v, %v; want the notification still unread", resp, err)
 	}
@@ -274,35 +241,8 @@ func TestListNotificationsRejectsBadRequests(t *testing.T) {
 	for _, p := range rpctest.Protocols {
 		t.Run(p.Name, func(t *testing.T) {
 			in := newInbox(t, e, p)
-			ctx := context.Background()
-			first, err := in.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 2 }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			token := first.Msg.GetNextPageToken()
-			for _, tc := range []struct {
-				name  string
-				edit  func(*notificationv1.ListNotificationsRequest)
-				field string
-			}{
-				{"garbage page_token", func(r *notificationv1.ListNotificationsRequest) { r.PageToken = "%%% not a token" }, "page_token"},
-				{"truncated page_token", func(r *notificationv1.ListNotificationsRequest) { r.PageToken = token[:len(token)/2] }, "page_token"},
-				{"page_token of the other query", func(r *notificationv1.ListNotificationsRequest) {
-					r.PageToken, r.UnreadOnly = token, true
-				}, "page_token"},
-				{"page_token too long", func(r *notificationv1.ListNotificationsRequest) { r.PageToken = strings.Repeat("a", 1025) }, "page_token"},
-				{"page_size 201", func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 201 }, "page_size"},
-				{"negative page_size", func(r *notificationv1.ListNotificationsRequest) { r.PageSize = -1 }, "page_size"},
-			} {
-				t.Run(tc.name, func(t *testing.T) {
-					_, err := in.u.inbox.ListNotifications(ctx, listRequest(tc.edit))
-					rpctest.WantInvalid(t, err, tc.field)
-				})
-			}
-			// page_size at its bound is fine.
-			if _, err := in.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.PageSize = 200 })); err != nil {
-				t.Fatalf("page_size 200: %v", err)
-			}
+			rpctest.WantPagingChecked(t, in.u.Client.ListNotifications,
+				&notificationv1.ListNotificationsRequest{}, &notificationv1.ListNotificationsRequest{UnreadOnly: true}, 200)
 		})
 	}
 }

@@ -27,7 +27,7 @@ func TestMarkNotificationsRead(t *testing.T) {
 			in := newInbox(t, e, p) // 7 notifications, 5 unread
 			mark := func(req *connect.Request[notificationv1.MarkNotificationsReadRequest], marked, unread int32) {
 				t.Helper()
-				resp, err := in.u.inbox.MarkNotificationsRead(ctx, req)
+				resp, err := in.u.Client.MarkNotificationsRead(ctx, req)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -42,14 +42,14 @@ func TestMarkNotificationsRead(t *testing.T) {
 			mark(markRequest(false, in.read[0].String(), uuid.NewString(), in.unread[1]), 1, 2)
 			mark(markRequest(false), 0, 2) // nothing named
 
-			resp, err := in.u.inbox.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.UnreadOnly = true }))
+			resp, err := in.u.Client.ListNotifications(ctx, listRequest(func(r *notificationv1.ListNotificationsRequest) { r.UnreadOnly = true }))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got, want := ids(resp.Msg.GetNotifications()), []string{in.unread[2], in.unread[4]}; !slices.Equal(got, want) || resp.Msg.GetUnreadCount() != 2 {
 				t.Fatalf("unread after marking: %v (count %d); want %v", got, resp.Msg.GetUnreadCount(), want)
 			}
-			all, err := in.u.inbox.ListNotifications(ctx, listRequest())
+			all, err := in.u.Client.ListNotifications(ctx, listRequest())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +63,7 @@ func TestMarkNotificationsRead(t *testing.T) {
 			mark(markRequest(true, uuid.NewString()), 2, 0)
 			mark(markRequest(true), 0, 0)
 			// A notification arriving afterwards is unread.
-			e.notify(in.u.id, "after")
+			e.notify(in.u.ID, "after")
 			mark(markRequest(true), 1, 0)
 		})
 	}
@@ -73,8 +73,8 @@ func TestMarkNotificationsReadRejectsBadRequests(t *testing.T) {
 	e := newEnv(t)
 	for _, p := range rpctest.Protocols {
 		t.Run(p.Name, func(t *testing.T) {
-			u := e.newUser(p)
-			id := e.notify(u.id, "x").String()
+			u := e.NewUser(p)
+			id := e.notify(u.ID, "x").String()
 			many := make([]string, 501)
 			for i := range many {
 				many[i] = uuid.NewString()
@@ -89,12 +89,12 @@ func TestMarkNotificationsReadRejectsBadRequests(t *testing.T) {
 				{"501 ids", many, "ids"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					_, err := u.inbox.MarkNotificationsRead(context.Background(), markRequest(false, tc.ids...))
+					_, err := u.Client.MarkNotificationsRead(context.Background(), markRequest(false, tc.ids...))
 					rpctest.WantInvalid(t, err, tc.field)
 				})
 			}
 			// Nothing half-written.
-			resp, err := u.inbox.ListNotifications(context.Background(), listRequest())
+			resp, err := u.Client.ListNotifications(context.Background(), listRequest())
 			if err != nil || resp.Msg.GetUnreadCount() != 1 {
 				t.Fatalf("after bad requests: %v, %v; want the notification unread", resp, err)
 			}
@@ -111,7 +111,7 @@ func TestMarkingReadTellsTheUsersOtherPages(t *testing.T) {
 	in := newInbox(t, e, rpctest.Connect) // 5 unread
 	readUpdates := func() []*eventsv1.TaskUpdateEvent {
 		var out []*eventsv1.TaskUpdateEvent
-		for _, r := range e.outboxOf(in.u.id) {
+		for _, r := range e.outboxOf(in.u.ID) {
 			up := &eventsv1.TaskUpdateEvent{}
 			if err := protojson.Unmarshal(r.payload, up); err != nil {
 				t.Fatal(err)
@@ -126,14 +126,14 @@ func TestMarkingReadTellsTheUsersOtherPages(t *testing.T) {
 		return out
 	}
 	before := len(readUpdates()) // newInbox marked some read already
-	if _, err := in.u.inbox.MarkNotificationsRead(ctx, markRequest(false, in.unread[0])); err != nil {
+	if _, err := in.u.Client.MarkNotificationsRead(ctx, markRequest(false, in.unread[0])); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.u.inbox.MarkNotificationsRead(ctx, markRequest(false, in.unread[0])); err != nil { // changes nothing
+	if _, err := in.u.Client.MarkNotificationsRead(ctx, markRequest(false, in.unread[0])); err != nil { // changes nothing
 		t.Fatal(err)
 	}
 	got := readUpdates()[before:]
-	if len(got) != 1 || got[0].GetNotificationsRead().GetUnreadCount() != 4 || got[0].GetUserId() != in.u.id.String() || got[0].GetChangeSeq() != 0 {
+	if len(got) != 1 || got[0].GetNotificationsRead().GetUnreadCount() != 4 || got[0].GetUserId() != in.u.ID.String() || got[0].GetChangeSeq() != 0 {
 		t.Fatalf("updates after two marks = %v; want one, unread count 4", got)
 	}
 }

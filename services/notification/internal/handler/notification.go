@@ -37,25 +37,17 @@ func (s *NotificationServer) ListNotifications(ctx context.Context, req *connect
 		return nil, err
 	}
 	m := req.Msg
-	fingerprint := pagetoken.Fingerprint(m)
-	var after *store.Cursor
-	if m.GetPageToken() != "" {
-		c, err := pagetoken.Decode[store.Cursor](m.GetPageToken(), fingerprint)
-		if err != nil {
-			return nil, apierr.Invalid("page_token", "page_token.valid", err.Error())
-		}
-		after = &c
-	}
-	size := pagetoken.PageSize(m.GetPageSize())
-	page, err := s.store.List(ctx, userID, m.GetUnreadOnly(), size, after)
+	page, err := pagetoken.Start[store.Cursor](m)
 	if err != nil {
 		return nil, err
 	}
-	resp := &notificationv1.ListNotificationsResponse{Notifications: page.Notifications, UnreadCount: page.UnreadCount}
-	if page.Next != nil {
-		if resp.NextPageToken, err = pagetoken.Encode(fingerprint, *page.Next); err != nil {
-			return nil, err
-		}
+	list, err := s.store.List(ctx, userID, m.GetUnreadOnly(), page.Size, page.After)
+	if err != nil {
+		return nil, err
+	}
+	resp := &notificationv1.ListNotificationsResponse{Notifications: list.Notifications, UnreadCount: list.UnreadCount}
+	if resp.NextPageToken, err = page.NextToken(list.Next); err != nil {
+		return nil, err
 	}
 	return connect.NewResponse(resp), nil
 }
