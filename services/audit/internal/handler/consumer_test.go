@@ -6,14 +6,13 @@ import (
 	"testing"
 	"time"
 
-	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish/publishtest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
@@ -115,7 +114,7 @@ func TestConsumerSendsPoisonToTheDeadLetterTopicAndWritesNothing(t *testing.T) {
 				data = tc.data
 			}
 			err := e.deliverData(te.GetEventId(), data)
-			if !daprapp.IsPermanent(err) {
+			if !appcallback.IsPermanent(err) {
 				t.Fatalf("HandleTaskEvent = %v; want a permanent (dead-letter) error", err)
 			}
 			userID, _ := uuid.Parse(te.GetUserId())
@@ -135,16 +134,16 @@ func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
 	c := handler.NewConsumer(store.New(pool))
 	te := event(uuid.New(), uuid.New(), created, base, 1)
 	data, _ := protojson.Marshal(te)
-	err = c.HandleTaskEvent(context.Background(), daprapp.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
-	if err == nil || daprapp.IsPermanent(err) {
+	err = c.HandleTaskEvent(context.Background(), appcallback.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
+	if err == nil || appcallback.IsPermanent(err) {
 		t.Fatalf("HandleTaskEvent with the database closed = %v; want a transient (retry) error", err)
 	}
 
 	// A cancelled delivery (the service shutting down) is retried too.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err = newEnv(t).consumer.HandleTaskEvent(ctx, daprapp.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
-	if err == nil || daprapp.IsPermanent(err) {
+	err = newEnv(t).consumer.HandleTaskEvent(ctx, appcallback.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
+	if err == nil || appcallback.IsPermanent(err) {
 		t.Fatalf("HandleTaskEvent with its context cancelled = %v; want a transient (retry) error", err)
 	}
 }
@@ -155,31 +154,27 @@ func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
 // records what would reach the broker (no daprd runs in these tests).
 func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	e := newEnv(t)
-	pub := &recordingPublisher{}
-	app := daprapp.New(zerolog.Nop(), pub, nil)
+	pub := &publishtest.Recorder{}
+	app := appcallback.New(zerolog.Nop(), pub, nil)
 	e.consumer.Register(app)
 	deadPool, err := pgschema.Pool(context.Background(), sharedDB, store.Schema)
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadPool.Close()
-	downApp := daprapp.New(zerolog.Nop(), pub, nil)
+	downApp := appcallback.New(zerolog.Nop(), pub, nil)
 	handler.NewConsumer(store.New(deadPool)).Register(downApp)
 
 	userID := uuid.New()
 	good := event(userID, uuid.New(), created, base, 1)
 	goodData, _ := protojson.Marshal(good)
-	call := func(app *daprapp.App, id string, data []byte) runtimev1.TopicEventResponse_TopicEventResponseStatus {
+	call := func(app *appcallback.App, id string, data []byte) appcallback.Outcome {
 		t.Helper()
-		resp, err := app.OnTopicEvent(context.Background(), &runtimev1.TopicEventRequest{
-			Id: id, PubsubName: meshnames.PubSub, Topic: meshnames.TaskEvents, DataContentType: "application/json", Data: data,
+		return app.Deliver(context.Background(), appcallback.Event{
+			ID: id, PubSub: meshnames.PubSub, Topic: meshnames.TaskEvents, ContentType: "application/json", Data: data,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.GetStatus()
 	}
-	success, retry := runtimev1.TopicEventResponse_SUCCESS, runtimev1.TopicEventResponse_RETRY
+	success, retry := appcallback.Success, appcallback.Retry
 
 	if got := call(app, good.EventId, goodData); got != success {
 		t.Fatalf("a good event: %v; want SUCCESS", got)
@@ -187,13 +182,13 @@ func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	if got := call(app, good.EventId, goodData); got != success {
 		t.Fatalf("its redelivery: %v; want SUCCESS", got)
 	}
-	if len(pub.topics()) != 0 {
-		t.Fatalf("good events were dead-lettered: %v", pub.topics())
+	if len(pub.Topics()) != 0 {
+		t.Fatalf("good events were dead-lettered: %v", pub.Topics())
 	}
 	if got := call(app, "poison-1", []byte("not json")); got != success {
 		t.Fatalf("a poison event: %v; want SUCCESS once dead-lettered", got)
 	}
-	if got, want := pub.topics(), []string{meshnames.DeadLetter(meshnames.TaskEvents)}; len(got) != 1 || got[0] != want[0] {
+	if got, want := pub.Topics(), []string{meshnames.DeadLetter(meshnames.TaskEvents)}; len(got) != 1 || got[0] != want[0] {
 		t.Fatalf("poison published to %v; want %v", got, want)
 	}
 	if got := call(downApp, uuid.NewString(), goodData); got != retry {
@@ -202,22 +197,4 @@ func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	if n := e.rows(userID, ""); n != 1 {
 		t.Fatalf("%d rows; want 1", n)
 	}
-}
-
-type recordingPublisher struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (p *recordingPublisher) PublishEvent(_ context.Context, _, topic string, _ interface{}, _ ...dapr.PublishEventOption) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sent = append(p.sent, topic)
-	return nil
-}
-
-func (p *recordingPublisher) topics() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.sent...)
 }

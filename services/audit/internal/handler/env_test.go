@@ -21,7 +21,7 @@ import (
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/authn"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
@@ -42,7 +42,7 @@ func migrate(ctx context.Context, url string) error {
 }
 
 // env is the audit service's real handlers on a real database: AuditService on an h2c
-// test server, and the task-events consumer called as daprapp calls it.
+// test server, and the task-events consumer called as appcallback calls it.
 type env struct {
 	t        testing.TB
 	pool     *pgxpool.Pool
@@ -113,7 +113,7 @@ func (e *env) deliver(te *eventsv1.TaskEvent) error {
 }
 
 func (e *env) deliverData(id string, data []byte) error {
-	return e.consumer.HandleTaskEvent(context.Background(), daprapp.Event{
+	return e.consumer.HandleTaskEvent(context.Background(), appcallback.Event{
 		ID: id, PubSub: meshnames.PubSub, Topic: meshnames.TaskEvents, ContentType: "application/json", Data: data,
 	})
 }

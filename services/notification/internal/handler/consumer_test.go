@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -22,7 +20,8 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish/publishtest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
@@ -220,7 +219,7 @@ func TestConsumerRetriesWhileTheApiCannotAnswer(t *testing.T) {
 	} {
 		e.tasks.fail(cause)
 		err := e.deliver(re)
-		if err == nil || daprapp.IsPermanent(err) {
+		if err == nil || appcallback.IsPermanent(err) {
 			t.Fatalf("with the api failing with %v: %v; want a transient (retry) error", cause, err)
 		}
 		if w := e.written(userID, re.EventId); w != (written{}) {
@@ -246,8 +245,8 @@ func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
 	tasks.put(userID, task(taskID, pending))
 	c := handler.NewConsumer(store.New(pool), tasks)
 	data, _ := protojson.Marshal(reminder(userID, taskID, "x"))
-	err = c.HandleReminder(context.Background(), daprapp.Event{Topic: meshnames.Reminders, Data: data})
-	if err == nil || daprapp.IsPermanent(err) {
+	err = c.HandleReminder(context.Background(), appcallback.Event{Topic: meshnames.Reminders, Data: data})
+	if err == nil || appcallback.IsPermanent(err) {
 		t.Fatalf("HandleReminder with the database closed = %v; want a transient (retry) error", err)
 	}
 
@@ -256,8 +255,8 @@ func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
 	e.tasks.put(userID, task(taskID, pending))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err = e.consumer.HandleReminder(ctx, daprapp.Event{Topic: meshnames.Reminders, Data: data})
-	if err == nil || daprapp.IsPermanent(err) {
+	err = e.consumer.HandleReminder(ctx, appcallback.Event{Topic: meshnames.Reminders, Data: data})
+	if err == nil || appcallback.IsPermanent(err) {
 		t.Fatalf("HandleReminder with its context cancelled = %v; want a transient (retry) error", err)
 	}
 	if w := e.written(userID, ""); w != (written{}) {
@@ -309,7 +308,7 @@ func TestConsumerSendsPoisonToTheDeadLetterTopicAndWritesNothing(t *testing.T) {
 				}
 			}
 			err := e.deliverData(re.GetEventId(), data)
-			if !daprapp.IsPermanent(err) {
+			if !appcallback.IsPermanent(err) {
 				t.Fatalf("HandleReminder = %v; want a permanent (dead-letter) error", err)
 			}
 			if w := e.written(userID, re.GetEventId()); w != (written{}) {
@@ -328,23 +327,19 @@ func TestConsumerSendsPoisonToTheDeadLetterTopicAndWritesNothing(t *testing.T) {
 // The publisher records what would reach the broker (no daprd runs in these tests).
 func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	e := newEnv(t)
-	pub := &recordingPublisher{}
-	app := daprapp.New(zerolog.Nop(), pub, nil)
+	pub := &publishtest.Recorder{}
+	app := appcallback.New(zerolog.Nop(), pub, nil)
 	e.consumer.Register(app)
-	call := func(re *eventsv1.ReminderEvent, data []byte) runtimev1.TopicEventResponse_TopicEventResponseStatus {
+	call := func(re *eventsv1.ReminderEvent, data []byte) appcallback.Outcome {
 		t.Helper()
 		if data == nil {
 			data, _ = protojson.Marshal(re)
 		}
-		resp, err := app.OnTopicEvent(context.Background(), &runtimev1.TopicEventRequest{
-			Id: re.GetEventId(), PubsubName: meshnames.PubSub, Topic: meshnames.Reminders, DataContentType: "application/json", Data: data,
+		return app.Deliver(context.Background(), appcallback.Event{
+			ID: re.GetEventId(), PubSub: meshnames.PubSub, Topic: meshnames.Reminders, ContentType: "application/json", Data: data,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.GetStatus()
 	}
-	success, retry := runtimev1.TopicEventResponse_SUCCESS, runtimev1.TopicEventResponse_RETRY
+	success, retry := appcallback.Success, appcallback.Retry
 
 	userID, live, done := uuid.New(), uuid.New(), uuid.New()
 	e.tasks.put(userID, task(live, pending))
@@ -357,13 +352,13 @@ func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 			t.Fatalf("%s: %v; want SUCCESS", name, got)
 		}
 	}
-	if len(pub.topics()) != 0 {
-		t.Fatalf("good events were dead-lettered: %v", pub.topics())
+	if len(pub.Topics()) != 0 {
+		t.Fatalf("good events were dead-lettered: %v", pub.Topics())
 	}
 	if got := call(&eventsv1.ReminderEvent{EventId: "poison-1"}, []byte("not json")); got != success {
 		t.Fatalf("a poison event: %v; want SUCCESS once dead-lettered", got)
 	}
-	if got, want := pub.topics(), meshnames.DeadLetter(meshnames.Reminders); len(got) != 1 || got[0] != want {
+	if got, want := pub.Topics(), meshnames.DeadLetter(meshnames.Reminders); len(got) != 1 || got[0] != want {
 		t.Fatalf("poison published to %v; want [%s]", got, want)
 	}
 	e.tasks.fail(connect.NewError(connect.CodeUnavailable, errors.New("api is down")))
@@ -373,24 +368,6 @@ func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	if w := e.written(userID, ""); w.notifications != 1 || w.outbox != 1 {
 		t.Fatalf("%+v; want the one notification", w)
 	}
-}
-
-type recordingPublisher struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (p *recordingPublisher) PublishEvent(_ context.Context, _, topic string, _ interface{}, _ ...dapr.PublishEventOption) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sent = append(p.sent, topic)
-	return nil
-}
-
-func (p *recordingPublisher) topics() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.sent...)
 }
 
 // internalAPI answers GetTaskForUser as the api does, with what it is given.

@@ -23,7 +23,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/authn"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
@@ -44,7 +44,7 @@ func migrate(ctx context.Context, url string) error {
 }
 
 // env is the notification service's real handlers on a real database: NotificationService
-// on an h2c test server, and the reminders consumer called as daprapp calls it. Only the
+// on an h2c test server, and the reminders consumer called as appcallback calls it. Only the
 // api behind the mesh is faked (tasks): the real mesh path is covered end to end.
 type env struct {
 	t        testing.TB
@@ -148,7 +148,7 @@ func (e *env) deliver(re *eventsv1.ReminderEvent) error {
 }
 
 func (e *env) deliverData(id string, data []byte) error {
-	return e.consumer.HandleReminder(context.Background(), daprapp.Event{
+	return e.consumer.HandleReminder(context.Background(), appcallback.Event{
 		ID: id, PubSub: meshnames.PubSub, Topic: meshnames.Reminders, ContentType: "application/json", Data: data,
 	})
 }
