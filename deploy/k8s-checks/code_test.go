@@ -27,7 +27,7 @@ import (
 )
 
 // What the code of one service (services/<name>, tests excluded) shows it needs, read
-// with go/ast. The patterns are those of pkg/startup, pkg/appcallback and pkg/invoke; when
+// with go/ast. The patterns are those of pkg/startup, pkg/dapr/appcallback and pkg/dapr/invoke; when
 // they change, this reader must follow (the tests then fail on a mismatch, never pass).
 type serviceCode struct {
 	// port is the default of ADDR: the one ":<port>" string literal in main.go.
