@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -185,7 +186,7 @@ func (a *App) Deliver(ctx context.Context, ev Event) Outcome {
 		log.Error().Str("pubsub", ev.PubSub).Msg("event for a topic this service does not handle")
 		return a.deadLetter(ctx, log, ev, errors.New("no handler for this topic"))
 	}
-	err := h(log.WithContext(ctx), ev)
+	err := handleTopic(log.WithContext(ctx), h, ev)
 	switch {
 	case err == nil:
 		return Success
@@ -227,11 +228,33 @@ func (a *App) OnBindingEvent(ctx context.Context, req *runtimev1.BindingEventReq
 		return nil, status.Errorf(codes.NotFound, "no handler for binding %q", req.GetName())
 	}
 	log := a.log.With().Str("binding", req.GetName()).Logger()
-	if err := h(log.WithContext(ctx), req.GetData(), req.GetMetadata()); err != nil {
+	if err := handleBinding(log.WithContext(ctx), h, req.GetData(), req.GetMetadata()); err != nil {
 		log.Error().Err(err).Msg("binding event failed")
 		return nil, status.Error(codes.Internal, "binding event failed")
 	}
 	return &runtimev1.BindingEventResponse{}, nil
+}
+
+// handleTopic calls h, turning a panic into a Permanent error: grpc-go does not recover
+// handler panics, so one would take the whole service down, and redelivering the event
+// would most likely panic again; on the dead-letter topic it is kept for a look.
+func handleTopic(ctx context.Context, h TopicHandler, ev Event) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = Permanent(fmt.Errorf("panic handling the event: %v\n%s", p, debug.Stack()))
+		}
+	}()
+	return h(ctx, ev)
+}
+
+// handleBinding calls h, turning a panic into an error (the binding fires again).
+func handleBinding(ctx context.Context, h BindingHandler, data []byte, md map[string]string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic handling the binding event: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return h(ctx, data, md)
 }
 
 // HealthCheck implements AppCallbackHealthCheck.
