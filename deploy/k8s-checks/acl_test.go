@@ -109,7 +109,7 @@ func TestOperationMatches(t *testing.T) {
 
 // TestAccessControl: Dapr's access control on each app lets through exactly the calls the
 // code makes through the mesh — web forwarding the browser's RPCs (gateway.Routes), and
-// meshclient calls such as realtime's and recurring's to TaskInternalService — and nothing
+// invoke calls such as realtime's and recurring's to TaskInternalService — and nothing
 // else: no other app, method of another service, namespace or trust domain.
 func TestAccessControl(t *testing.T) {
 	code := scanServices(t)

@@ -27,7 +27,7 @@ import (
 )
 
 // What the code of one service (services/<name>, tests excluded) shows it needs, read
-// with go/ast. The patterns are those of pkg/startup, pkg/daprapp and pkg/meshclient; when
+// with go/ast. The patterns are those of pkg/startup, pkg/dapr/appcallback and pkg/dapr/invoke; when
 // they change, this reader must follow (the tests then fail on a mismatch, never pass).
 type serviceCode struct {
 	// port is the default of ADDR: the one ":<port>" string literal in main.go.
@@ -37,7 +37,7 @@ type serviceCode struct {
 	secrets map[string]bool
 	// migrates: it calls svc.Database (which migrates its schema).
 	migrates bool
-	// topics it handles: daprapp HandleTopic(meshnames.PubSub, meshnames.TaskEvents, ...),
+	// topics it handles: appcallback HandleTopic(meshnames.PubSub, meshnames.TaskEvents, ...),
 	// as "pubsub/topic".
 	topics map[string]bool
 	// bindings it handles: HandleBinding(meshnames.X, ...).
@@ -45,7 +45,7 @@ type serviceCode struct {
 	// components: every meshnames component constant its code names.
 	components map[string]bool
 	// calls: target app id -> fully qualified services it calls through the mesh
-	// (meshclient.Client(mesh, meshnames.App, pkgconnect.NewXClient), and web's
+	// (invoke.Client(mesh, meshnames.App, pkgconnect.NewXClient), and web's
 	// gateway.Routes).
 	calls map[string]map[string]bool
 }
@@ -229,7 +229,7 @@ func scanCall(t testing.TB, sc *serviceCode, call *ast.CallExpr, resolve func(as
 		if x, ok := f.X.(*ast.Ident); ok {
 			pkg = x.Name
 		}
-	case *ast.IndexExpr: // meshclient.Client[T](...)
+	case *ast.IndexExpr: // invoke.Client[T](...)
 		if s, ok := f.X.(*ast.SelectorExpr); ok {
 			fn = s.Sel.Name
 			if x, ok := s.X.(*ast.Ident); ok {
@@ -275,17 +275,17 @@ func scanCall(t testing.TB, sc *serviceCode, call *ast.CallExpr, resolve func(as
 			return
 		}
 		sc.bindings[b] = true
-	case fn == "Client" && pkg == "meshclient" && len(call.Args) == 3:
+	case fn == "Client" && pkg == "invoke" && len(call.Args) == 3:
 		app, ok := arg(1)
 		ctor, _ := call.Args[2].(*ast.SelectorExpr)
 		if !ok || ctor == nil || !strings.HasPrefix(ctor.Sel.Name, "New") || !strings.HasSuffix(ctor.Sel.Name, "Client") {
-			t.Errorf("meshclient.Client call not of the form (mesh, meshnames.App, pkgconnect.NewXClient)")
+			t.Errorf("invoke.Client call not of the form (mesh, meshnames.App, pkgconnect.NewXClient)")
 			return
 		}
 		short := strings.TrimSuffix(strings.TrimPrefix(ctor.Sel.Name, "New"), "Client")
 		svc, found := protos[short]
 		if !found {
-			t.Errorf("meshclient.Client: unknown service %s", short)
+			t.Errorf("invoke.Client: unknown service %s", short)
 			return
 		}
 		addCall(sc, app, string(svc.FullName()))

@@ -17,6 +17,7 @@ import (
 
 	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
+	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 )
@@ -67,7 +68,7 @@ func newInterceptorEnv(t *testing.T) *interceptorEnv {
 	}
 	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
 	public := func(p string) bool { return p == authv1connect.AuthServiceSignInProcedure }
-	opts := connect.WithInterceptors(rpclog.NewInterceptor(zerolog.Nop()), authn.NewInterceptor(issuer.Verifier, public))
+	opts := connect.WithInterceptors(rpclog.NewInterceptor(zerolog.Nop()), apierr.NewInterceptor(), authn.NewInterceptor(issuer.Verifier, public))
 
 	calls := new(atomic.Int64)
 	mux := http.NewServeMux()

@@ -10,20 +10,21 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/taskmesh/taskmesh/pkg/consumertest"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish/publishtest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 )
 
 func TestDeliverAnswersAsTheAppDoes(t *testing.T) {
-	pub := &consumertest.Publisher{}
-	app := daprapp.New(zerolog.Nop(), pub, nil)
+	pub := &publishtest.Recorder{}
+	app := appcallback.New(zerolog.Nop(), pub, nil)
 	var got []string
-	app.HandleTopic(meshnames.PubSub, meshnames.TaskEvents, func(_ context.Context, ev daprapp.Event) error {
+	app.HandleTopic(meshnames.PubSub, meshnames.TaskEvents, func(_ context.Context, ev appcallback.Event) error {
 		got = append(got, ev.ID+":"+string(ev.Data))
 		switch string(ev.Data) {
 		case "poison":
-			return daprapp.Permanent(errors.New("poison"))
+			return appcallback.Permanent(errors.New("poison"))
 		case "later":
 			return errors.New("try again")
 		}
@@ -31,11 +32,11 @@ func TestDeliverAnswersAsTheAppDoes(t *testing.T) {
 	})
 	for _, tc := range []struct {
 		data string
-		want consumertest.Status
+		want appcallback.Outcome
 	}{
-		{"good", consumertest.Success},
-		{"later", consumertest.Retry},
-		{"poison", consumertest.Success}, // once dead-lettered
+		{"good", appcallback.Success},
+		{"later", appcallback.Retry},
+		{"poison", appcallback.Success}, // once dead-lettered
 	} {
 		if status := consumertest.Deliver(t, app, meshnames.TaskEvents, "id-"+tc.data, []byte(tc.data)); status != tc.want {
 			t.Fatalf("%s: %v; want %v", tc.data, status, tc.want)

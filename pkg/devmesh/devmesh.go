@@ -154,15 +154,7 @@ func (in *Instance) URL() string { return "http://127.0.0.1:" + strconv.Itoa(in.
 // Start builds the services, renders the resources and secrets, starts every instance
 // and waits until all are healthy. On error, whatever was started is stopped.
 func Start(ctx context.Context, cfg Config) (*Mesh, error) {
-	if cfg.Log == nil {
-		cfg.Log = io.Discard
-	}
-	if len(cfg.Apps) == 0 {
-		cfg.Apps = Apps
-	}
-	if cfg.WebAddr == "" {
-		cfg.WebAddr = "127.0.0.1:0"
-	}
+	cfg = cfg.withDefaults()
 	for _, dir := range []string{"bin", "logs", "dapr"} {
 		if err := os.MkdirAll(filepath.Join(cfg.RunDir, dir), 0o755); err != nil {
 			return nil, err
@@ -172,65 +164,71 @@ func Start(ctx context.Context, cfg Config) (*Mesh, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Mesh{cfg: cfg, bins: map[string]string{}, Instances: map[string][]*Instance{}, lock: lock}
+	m := newMesh(cfg)
+	m.lock = lock
+	if err := m.up(ctx); err != nil {
+		m.Stop()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (cfg Config) withDefaults() Config {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if len(cfg.Apps) == 0 {
+		cfg.Apps = Apps
+	}
+	if cfg.WebAddr == "" {
+		cfg.WebAddr = "127.0.0.1:0"
+	}
+	return cfg
+}
+
+func newMesh(cfg Config) *Mesh {
+	return &Mesh{cfg: cfg, bins: map[string]string{}, Instances: map[string][]*Instance{}}
+}
+
+// up builds the binaries, plans every instance, starts them all and waits until they
+// are healthy; the caller stops whatever it started when it fails.
+func (m *Mesh) up(ctx context.Context) error {
 	if err := m.build(ctx); err != nil {
-		m.Stop()
-		return nil, err
+		return err
 	}
-	secrets, err := writeSecrets(cfg.RunDir, cfg.DatabaseURL)
+	if err := m.plan(); err != nil {
+		return err
+	}
+	if err := m.start(); err != nil {
+		return err
+	}
+	return m.wait(ctx)
+}
+
+// plan decides every instance before anything starts (web needs realtime's port): its
+// ports, its logs, its rendered Dapr resources, daprd's arguments and the app's
+// environment. One set of taken ports for the whole mesh, so that no two instances are
+// handed the same port.
+func (m *Mesh) plan() error {
+	secrets, err := writeSecrets(m.cfg.RunDir, m.cfg.DatabaseURL)
 	if err != nil {
-		m.Stop()
-		return nil, err
+		return err
 	}
-	webPort, err := portOf(cfg.WebAddr)
+	webPort, err := portOf(m.cfg.WebAddr)
 	if err != nil {
-		m.Stop()
-		return nil, err
+		return err
 	}
-	// Plan every instance first: web needs realtime's port. One set of taken ports for the
-	// whole mesh, so that no two instances are handed the same port.
-	taken := map[int]bool{}
-	for _, app := range cfg.Apps {
-		n := max(cfg.Replicas[app], 1)
-		for i := range n {
-			in := &Instance{App: app, Index: i, mesh: m}
-			ports, err := freePorts(4, taken)
+	taken := map[int]bool{webPort: webPort != 0} // the gateway's fixed port is no one else's
+	for _, app := range m.cfg.Apps {
+		for i := range max(m.cfg.Replicas[app], 1) {
+			appPort := 0 // a free one
+			if app == meshnames.Web && i == 0 {
+				appPort = webPort
+			}
+			in, err := m.planInstance(app, i, appPort, taken, secrets)
 			if err != nil {
-				m.Stop()
-				return nil, err
+				return err
 			}
-			in.AppPort, in.GRPCPort, in.HTTPPort = ports[0], ports[1], ports[2]
-			if app == meshnames.Web && i == 0 && webPort != 0 {
-				in.AppPort = webPort
-			}
-			name := fmt.Sprintf("%s-%d", app, i)
-			in.AppLog = filepath.Join(cfg.RunDir, "logs", name+".log")
-			in.DaprLog = filepath.Join(cfg.RunDir, "logs", name+"-daprd.log")
-			resources := filepath.Join(cfg.RunDir, "dapr", name)
-			err = renderResources(filepath.Join(cfg.Root, "deploy", "dapr", "local"), resources, resourceValues{
-				RedisAddr: cfg.RedisAddr, RedisDB: cfg.RedisDB, SecretsFile: secrets,
-				BroadcastConsumerID: name + "-" + uuid.NewString()[:8],
-			})
-			if err != nil {
-				m.Stop()
-				return nil, err
-			}
-			in.daprArgs = []string{
-				"--app-id", app, "--app-port", strconv.Itoa(in.AppPort), "--app-protocol", "grpc",
-				"--dapr-grpc-port", strconv.Itoa(in.GRPCPort), "--dapr-http-port", strconv.Itoa(in.HTTPPort),
-				"--dapr-internal-grpc-port", strconv.Itoa(ports[3]), "--dapr-listen-addresses", "127.0.0.1",
-				"--enable-metrics=false", "--resources-path", resources,
-				"--config", filepath.Join(resources, "config.yaml"),
-				"--enable-app-health-check", "--app-health-probe-interval", "1", "--app-health-threshold", "2",
-				"--dapr-graceful-shutdown-seconds", "3", "--log-level", "warn",
-			}
-			in.env = append(os.Environ(),
-				"ADDR=127.0.0.1:"+strconv.Itoa(in.AppPort),
-				"DAPR_GRPC_PORT="+strconv.Itoa(in.GRPCPort),
-				"DAPR_HTTP_PORT="+strconv.Itoa(in.HTTPPort),
-				"LOG_FORMAT=json",
-				"FRONTEND_DIR="+filepath.Join(cfg.Root, "frontend", "dist"),
-			)
 			m.Instances[app] = append(m.Instances[app], in)
 		}
 	}
@@ -239,26 +237,75 @@ func Start(ctx context.Context, cfg Config) (*Mesh, error) {
 			in.env = append(in.env, "REALTIME_URL=http://127.0.0.1:"+strconv.Itoa(rt[0].AppPort))
 		}
 	}
-	for _, app := range cfg.Apps {
-		for _, in := range m.Instances[app] {
-			if err := in.Start(); err != nil {
-				m.Stop()
-				return nil, err
-			}
-		}
-	}
-	for _, app := range cfg.Apps {
-		for _, in := range m.Instances[app] {
-			if err := in.WaitHealthy(ctx, 90*time.Second); err != nil {
-				m.Stop()
-				return nil, err
-			}
-		}
-	}
 	if web := m.Instances[meshnames.Web]; len(web) > 0 {
 		m.WebURL = "http://127.0.0.1:" + strconv.Itoa(web[0].AppPort)
 	}
-	return m, nil
+	return nil
+}
+
+// planInstance plans replica i of app, on appPort (0: a free port), taking its ports
+// from taken.
+func (m *Mesh) planInstance(app string, i, appPort int, taken map[int]bool, secrets string) (*Instance, error) {
+	ports, err := freePorts(4, taken)
+	if err != nil {
+		return nil, err
+	}
+	in := &Instance{App: app, Index: i, mesh: m, AppPort: ports[0], GRPCPort: ports[1], HTTPPort: ports[2]}
+	if appPort != 0 {
+		in.AppPort = appPort
+	}
+	name := fmt.Sprintf("%s-%d", app, i)
+	in.AppLog = filepath.Join(m.cfg.RunDir, "logs", name+".log")
+	in.DaprLog = filepath.Join(m.cfg.RunDir, "logs", name+"-daprd.log")
+	resources := filepath.Join(m.cfg.RunDir, "dapr", name)
+	err = renderResources(filepath.Join(m.cfg.Root, "deploy", "dapr", "local"), resources, resourceValues{
+		RedisAddr: m.cfg.RedisAddr, RedisDB: m.cfg.RedisDB, SecretsFile: secrets,
+		BroadcastConsumerID: name + "-" + uuid.NewString()[:8],
+	})
+	if err != nil {
+		return nil, err
+	}
+	in.daprArgs = []string{
+		"--app-id", app, "--app-port", strconv.Itoa(in.AppPort), "--app-protocol", "grpc",
+		"--dapr-grpc-port", strconv.Itoa(in.GRPCPort), "--dapr-http-port", strconv.Itoa(in.HTTPPort),
+		"--dapr-internal-grpc-port", strconv.Itoa(ports[3]), "--dapr-listen-addresses", "127.0.0.1",
+		"--enable-metrics=false", "--resources-path", resources,
+		"--config", filepath.Join(resources, "config.yaml"),
+		"--enable-app-health-check", "--app-health-probe-interval", "1", "--app-health-threshold", "2",
+		"--dapr-graceful-shutdown-seconds", "3", "--log-level", "warn",
+	}
+	in.env = append(os.Environ(),
+		"ADDR=127.0.0.1:"+strconv.Itoa(in.AppPort),
+		"DAPR_GRPC_PORT="+strconv.Itoa(in.GRPCPort),
+		"DAPR_HTTP_PORT="+strconv.Itoa(in.HTTPPort),
+		"LOG_FORMAT=json",
+		"FRONTEND_DIR="+filepath.Join(m.cfg.Root, "frontend", "dist"),
+	)
+	return in, nil
+}
+
+// start starts every planned instance, in the apps' order.
+func (m *Mesh) start() error {
+	for _, app := range m.cfg.Apps {
+		for _, in := range m.Instances[app] {
+			if err := in.Start(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// wait waits until every instance is healthy.
+func (m *Mesh) wait(ctx context.Context) error {
+	for _, app := range m.cfg.Apps {
+		for _, in := range m.Instances[app] {
+			if err := in.WaitHealthy(ctx, 90*time.Second); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Render writes the secrets file and each app's first instance's resources

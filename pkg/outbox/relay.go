@@ -20,17 +20,13 @@ import (
 	"fmt"
 	"time"
 
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
-)
 
-// Publisher publishes to Dapr pub/sub; the go-sdk client is one.
-type Publisher interface {
-	PublishEvent(ctx context.Context, pubsubName, topicName string, data interface{}, opts ...dapr.PublishEventOption) error
-}
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
+)
 
 // Config tunes a Relay; zero values take the defaults.
 type Config struct {
@@ -45,13 +41,13 @@ type Config struct {
 // Relay publishes outbox rows; see the package doc.
 type Relay struct {
 	pool *pgxpool.Pool
-	pub  Publisher
+	pub  publish.Publisher
 	cfg  Config
 	log  zerolog.Logger
 }
 
 // NewRelay returns a Relay publishing pool's outbox through pub.
-func NewRelay(pool *pgxpool.Pool, pub Publisher, cfg Config, log zerolog.Logger) *Relay {
+func NewRelay(pool *pgxpool.Pool, pub publish.Publisher, cfg Config, log zerolog.Logger) *Relay {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 100
 	}
@@ -202,9 +198,8 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 func (r *Relay) publish(ctx context.Context, x row) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.PublishTimeout)
 	defer cancel()
-	err := r.pub.PublishEvent(ctx, r.cfg.PubSub, x.topic, x.payload,
-		dapr.PublishEventWithContentType("application/json"),
-		dapr.PublishEventWithMetadata(map[string]string{"cloudevent.id": x.id.String()}))
+	err := r.pub.Publish(ctx, publish.Message{PubSub: r.cfg.PubSub, Topic: x.topic, Data: x.payload,
+		ContentType: "application/json", ID: x.id.String()})
 	if err != nil {
 		return fmt.Errorf("publish %s event %s: %w", x.topic, x.id, err)
 	}

@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	apisql "github.com/taskmesh/taskmesh/sql/api"
@@ -27,14 +26,13 @@ type recorder struct {
 	publish func() // called on each publish, before recording
 }
 
-func (r *recorder) PublishEvent(_ context.Context, _, _ string, _ interface{}, opts ...dapr.PublishEventOption) error {
-	req := applyOptions(opts)
+func (r *recorder) Publish(_ context.Context, m publish.Message) error {
 	if r.publish != nil {
 		r.publish()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	id := req["cloudevent.id"]
+	id := m.ID
 	if id == r.failOn {
 		return errors.New("broker down")
 	}
@@ -46,15 +44,6 @@ func (r *recorder) published() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.ids...)
-}
-
-// applyOptions reads the metadata the relay passes.
-func applyOptions(opts []dapr.PublishEventOption) map[string]string {
-	req := &runtimev1.PublishEventRequest{}
-	for _, o := range opts {
-		o(req)
-	}
-	return req.GetMetadata()
 }
 
 // newPool is a fresh database with the api schema (its outbox has the relay's shape).

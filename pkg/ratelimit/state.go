@@ -7,13 +7,14 @@ import (
 	"strconv"
 	"time"
 
-	dapr "github.com/dapr/go-sdk/client"
+	"github.com/taskmesh/taskmesh/pkg/dapr/state"
 )
 
-// StateStore is the part of the Dapr client that State uses.
+// StateStore is the shared store State keeps its counters in; *state.Store (a Dapr state
+// store through the sidecar) is one.
 type StateStore interface {
-	GetState(ctx context.Context, storeName, key string, meta map[string]string) (*dapr.StateItem, error)
-	SaveStateWithETag(ctx context.Context, storeName, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
+	Get(ctx context.Context, key string) (state.Item, error)
+	SaveIfUnchanged(ctx context.Context, key string, value []byte, etag string, ttl time.Duration) error
 }
 
 // State is a fixed-window Limiter whose counters live in a Dapr state store, so that all
@@ -22,7 +23,6 @@ type StateStore interface {
 // concurrency), so concurrent replicas never lose a count.
 type State struct {
 	store  StateStore
-	name   string
 	prefix string
 	limit  int
 	window time.Duration
@@ -30,9 +30,9 @@ type State struct {
 }
 
 // NewState returns a State limiter allowing limit events per key per window, keeping its
-// counters in the Dapr state store storeName under keys starting with prefix.
-func NewState(store StateStore, storeName, prefix string, limit int, per time.Duration) *State {
-	return &State{store: store, name: storeName, prefix: prefix, limit: limit, window: per, now: time.Now}
+// counters in store under keys starting with prefix.
+func NewState(store StateStore, prefix string, limit int, per time.Duration) *State {
+	return &State{store: store, prefix: prefix, limit: limit, window: per, now: time.Now}
 }
 
 // maxAttempts bounds the optimistic-concurrency retries of one Allow.
@@ -44,15 +44,15 @@ func (s *State) Allow(ctx context.Context, key string) (bool, time.Duration, err
 	now := s.now()
 	start := now.Truncate(s.window)
 	stateKey := s.prefix + key + ":" + strconv.FormatInt(start.Unix(), 10)
-	ttl := map[string]string{"ttlInSeconds": strconv.Itoa(int(s.window.Seconds()) + 1)}
+	ttl := s.window + time.Second // outlive the window, whatever the clocks
 	var lastErr error
 	for range maxAttempts {
-		item, err := s.store.GetState(ctx, s.name, stateKey, nil)
+		item, err := s.store.Get(ctx, stateKey)
 		if err != nil {
-			return false, 0, fmt.Errorf("rate limit: read %s: %w", stateKey, err)
+			return false, 0, fmt.Errorf("rate limit: %w", err)
 		}
 		count := 0
-		if item != nil && len(item.Value) > 0 {
+		if len(item.Value) > 0 {
 			if count, err = strconv.Atoi(string(item.Value)); err != nil {
 				return false, 0, fmt.Errorf("rate limit: counter %s holds %q", stateKey, item.Value)
 			}
@@ -60,12 +60,7 @@ func (s *State) Allow(ctx context.Context, key string) (bool, time.Duration, err
 		if count >= s.limit {
 			return false, start.Add(s.window).Sub(now), nil
 		}
-		etag := ""
-		if item != nil {
-			etag = item.Etag
-		}
-		err = s.store.SaveStateWithETag(ctx, s.name, stateKey, []byte(strconv.Itoa(count+1)), etag, ttl,
-			dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite))
+		err = s.store.SaveIfUnchanged(ctx, stateKey, []byte(strconv.Itoa(count+1)), item.ETag, ttl)
 		if err == nil {
 			return true, 0, nil
 		}

@@ -1,21 +1,22 @@
-// Package rpclog logs every Connect call once, with a request id, and turns handler
-// errors into what the client may see (see apierr.ToConnect).
+// Package rpclog logs every Connect call a service handles once, with a request id.
 //
 // The request id comes from the X-Request-Id header (or is made up), is echoed in the
-// response, and rides in the context so that outgoing calls can forward it across the
-// mesh. Handlers get a request-scoped zerolog logger with zerolog.Ctx(ctx).
+// response (and in an error's metadata), and rides in the context so that outgoing calls
+// can forward it across the mesh (package invoke does). Handlers get a request-scoped
+// zerolog logger with zerolog.Ctx(ctx). Calls that end in an Internal or Unknown error
+// are logged at error level with the error in full; install apierr's interceptor inside
+// this one, so that clients see a generic message while the log keeps the cause.
 package rpclog
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
-
-	"github.com/taskmesh/taskmesh/pkg/apierr"
 )
 
 // RequestIDHeader carries the request id between clients and services.
@@ -52,7 +53,8 @@ func AddField(ctx context.Context, key, value string) {
 	}
 }
 
-// Interceptor logs calls and maps their errors; see the package doc.
+// Interceptor logs the calls a service handles; see the package doc. It is for
+// handlers: client calls pass through untouched.
 type Interceptor struct {
 	log zerolog.Logger
 }
@@ -71,17 +73,24 @@ func (i *Interceptor) begin(ctx context.Context, procedure, requestID string) (c
 	return l.WithContext(ctx), f, l
 }
 
+// finish writes the call's log line and returns err, with the request id in its
+// metadata when it is a Connect error.
 func (i *Interceptor) finish(l zerolog.Logger, f *fields, start time.Time, err error) error {
-	cerr, expected := apierr.ToConnect(err)
-	code := "ok"
-	if cerr != nil {
-		code = cerr.Code().String()
-	}
 	ev := l.Info()
-	if !expected {
-		ev = l.Error().AnErr("error", err)
-	} else if err != nil {
-		ev = l.Info().Str("error", cerr.Message())
+	code := "ok"
+	if err != nil {
+		c := connect.CodeOf(err)
+		code = c.String()
+		if c == connect.CodeInternal || c == connect.CodeUnknown {
+			ev = l.Error().AnErr("error", err) // in full: see apierr.Interceptor
+		} else {
+			msg := err.Error()
+			var cerr *connect.Error
+			if errors.As(err, &cerr) {
+				msg = cerr.Message()
+			}
+			ev = l.Info().Str("error", msg)
+		}
 	}
 	f.mu.Lock()
 	for k, v := range f.kv {
@@ -89,44 +98,31 @@ func (i *Interceptor) finish(l zerolog.Logger, f *fields, start time.Time, err e
 	}
 	f.mu.Unlock()
 	ev.Str("code", code).Dur("duration", time.Since(start)).Msg("rpc")
-	if cerr == nil {
-		return nil
+	var cerr *connect.Error
+	if errors.As(err, &cerr) {
+		cerr.Meta().Set(RequestIDHeader, f.requestID)
 	}
-	cerr.Meta().Set(RequestIDHeader, f.requestID)
-	return cerr
+	return err
 }
 
 // WrapUnary implements connect.Interceptor.
 func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		if req.Spec().IsClient {
-			if id := RequestID(ctx); id != "" && req.Header().Get(RequestIDHeader) == "" {
-				req.Header().Set(RequestIDHeader, id)
-			}
-			return next(ctx, req)
-		}
 		start := time.Now()
 		ctx, f, l := i.begin(ctx, req.Spec().Procedure, req.Header().Get(RequestIDHeader))
 		resp, err := next(ctx, req)
-		if resp != nil {
-			resp.Header().Set(RequestIDHeader, RequestID(ctx))
+		if err != nil {
+			return nil, i.finish(l, f, start, err)
 		}
-		if err := i.finish(l, f, start, err); err != nil {
-			return nil, err
-		}
+		resp.Header().Set(RequestIDHeader, f.requestID)
+		_ = i.finish(l, f, start, nil)
 		return resp, nil
 	}
 }
 
-// WrapStreamingClient implements connect.Interceptor: it forwards the request id.
+// WrapStreamingClient implements connect.Interceptor: client calls pass untouched.
 func (i *Interceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
-		conn := next(ctx, spec)
-		if id := RequestID(ctx); id != "" {
-			conn.RequestHeader().Set(RequestIDHeader, id)
-		}
-		return conn
-	}
+	return next
 }
 
 // WrapStreamingHandler implements connect.Interceptor.
@@ -134,7 +130,7 @@ func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) co
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
 		start := time.Now()
 		ctx, f, l := i.begin(ctx, conn.Spec().Procedure, conn.RequestHeader().Get(RequestIDHeader))
-		conn.ResponseHeader().Set(RequestIDHeader, RequestID(ctx))
+		conn.ResponseHeader().Set(RequestIDHeader, f.requestID)
 		return i.finish(l, f, start, next(ctx, conn))
 	}
 }

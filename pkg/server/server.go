@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"connectrpc.com/connect"
@@ -18,6 +19,7 @@ import (
 	"connectrpc.com/validate"
 	"github.com/rs/zerolog"
 
+	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 )
@@ -49,18 +51,32 @@ func Mux(services ...Service) *http.ServeMux {
 	return mux
 }
 
-// HandlerOptions is the interceptor chain of every public service, outermost first:
-// logging and error mapping (rpclog), authentication (every procedure but those for which
-// public returns true), then request validation (protovalidate rules in the protos, and no
-// NUL characters in strings).
+// HandlerOptions is the interceptor chain of every public service, outermost first: the
+// common head (see head), authentication (every procedure but those for which public
+// returns true), then request validation (protovalidate rules in the protos, and no NUL
+// characters in strings).
 func HandlerOptions(log zerolog.Logger, verifier *authn.Verifier, public func(procedure string) bool) connect.HandlerOption {
-	return connect.WithInterceptors(
-		rpclog.NewInterceptor(log),
-		authn.NewInterceptor(verifier, public),
-		userField{},
-		validate.NewInterceptor(),
-		noNUL{},
+	return head(log, authn.NewInterceptor(verifier, public), userField{}, validate.NewInterceptor(), noNUL{})
+}
+
+// head puts the interceptors every service shares in front of inner, outermost first:
+// logging (rpclog), error mapping (apierr: clients see Connect codes and, for anything
+// unexpected, a generic message), then panic recovery, so that a panicking handler or
+// interceptor answers Internal, is logged in full with its request id, and leaves the
+// server serving. (net/http would recover too, but the client would see a broken
+// connection and the log a bare stack without the request.)
+func head(log zerolog.Logger, inner ...connect.Interceptor) connect.HandlerOption {
+	return connect.WithHandlerOptions(
+		connect.WithInterceptors(rpclog.NewInterceptor(log), apierr.NewInterceptor()),
+		connect.WithRecover(recovered),
+		connect.WithInterceptors(inner...),
 	)
+}
+
+// recovered turns a handler's panic into an internal error carrying the panic value and
+// the stack: apierr hides it from the client, rpclog logs it.
+func recovered(_ context.Context, spec connect.Spec, _ http.Header, p any) error {
+	return fmt.Errorf("panic in %s: %v\n%s", spec.Procedure, p, debug.Stack())
 }
 
 // Serve serves h on lis (HTTP/1.1 and cleartext HTTP/2) until ctx ends, then stops
@@ -125,17 +141,12 @@ func (userField) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect
 // CallerAppIDHeader is set by daprd on calls it proxies: the app id of the caller.
 const CallerAppIDHeader = "dapr-caller-app-id"
 
-// MeshHandlerOptions is the interceptor chain of mesh-only services: logging and error
-// mapping, a check that the call came through Dapr from one of callers (daprd sets the
+// MeshHandlerOptions is the interceptor chain of mesh-only services: the common head (see
+// head), a check that the call came through Dapr from one of callers (daprd sets the
 // caller's app id; this is defense in depth, the boundary is Dapr access control), then
 // request validation.
 func MeshHandlerOptions(log zerolog.Logger, callers ...string) connect.HandlerOption {
-	return connect.WithInterceptors(
-		rpclog.NewInterceptor(log),
-		meshOnly(callers),
-		validate.NewInterceptor(),
-		noNUL{},
-	)
+	return head(log, meshOnly(callers), validate.NewInterceptor(), noNUL{})
 }
 
 type meshOnly []string

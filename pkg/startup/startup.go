@@ -25,13 +25,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/taskmesh/taskmesh/pkg/authn"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/sidecar"
 	"github.com/taskmesh/taskmesh/pkg/logging"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/outbox"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/server"
-	"github.com/taskmesh/taskmesh/pkg/sidecar"
 )
 
 // RunFunc is a service's run function: it serves until ctx ends. When ready is not nil
@@ -92,7 +92,7 @@ func Begin(ctx context.Context, name string, getenv func(string) string, stdout 
 	if s.migrateOnly {
 		return s, nil
 	}
-	conn, err := sidecar.Connect(ctx, getenv, 30*time.Second)
+	conn, err := sidecar.Connect(ctx, getenv, 30*time.Second, log)
 	switch {
 	case errors.Is(err, sidecar.ErrNotConfigured) && !sc.required:
 		log.Warn().Msg("no Dapr sidecar: " + sc.without)
@@ -200,11 +200,11 @@ func (s *Service) Issuer(ctx context.Context) (*authn.Issuer, error) {
 // Dapr mounts Dapr's app callbacks on mux (topic events, bindings, app health asking
 // healthy, which may be nil) and returns the App to register handlers on; it is stopped
 // at Close. Without a sidecar it returns nil.
-func (s *Service) Dapr(mux *http.ServeMux, healthy func(context.Context) error) *daprapp.App {
+func (s *Service) Dapr(mux *http.ServeMux, healthy func(context.Context) error) *appcallback.App {
 	if s.Sidecar == nil {
 		return nil
 	}
-	app := daprapp.New(s.Log, s.Sidecar.Client, healthy)
+	app := appcallback.New(s.Log, s.Sidecar.Publisher(), healthy)
 	app.Mount(mux)
 	s.OnClose(app.Stop)
 	return app
@@ -216,7 +216,7 @@ func (s *Service) Relay(pool *pgxpool.Pool, schema string) {
 	if s.Sidecar == nil {
 		return
 	}
-	relay := outbox.NewRelay(pool, s.Sidecar.Client, outbox.Config{Schema: schema, PubSub: meshnames.PubSub}, s.Log)
+	relay := outbox.NewRelay(pool, s.Sidecar.Publisher(), outbox.Config{Schema: schema, PubSub: meshnames.PubSub}, s.Log)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = relay.Run(ctx) }()

@@ -3,7 +3,7 @@
 // gRPC and gRPC-Web on one port. Every change is written with its events to an outbox in
 // the same transaction; with a Dapr sidecar, a relay publishes the outbox.
 //
-// Configuration comes from the environment (see pkg/sidecar.Setting for the secrets):
+// Configuration comes from the environment (see pkg/dapr/sidecar.Setting for the secrets):
 //
 //	ADDR                   listen address (default :8081)
 //	DAPR_GRPC_PORT         the sidecar's gRPC port; without it the service runs standalone
@@ -63,8 +63,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	if svc.Sidecar != nil {
 		limits = handler.Limiters{
-			PerAccount: ratelimit.NewState(svc.Sidecar.Client, meshnames.StateStore, "ratelimit:account:", 10, time.Minute),
-			PerAddress: ratelimit.NewState(svc.Sidecar.Client, meshnames.StateStore, "ratelimit:address:", 30, time.Minute),
+			PerAccount: ratelimit.NewState(svc.Sidecar.StateStore(meshnames.StateStore), "ratelimit:account:", 10, time.Minute),
+			PerAddress: ratelimit.NewState(svc.Sidecar.StateStore(meshnames.StateStore), "ratelimit:address:", 30, time.Minute),
 		}
 	}
 	st := store.New(pool)

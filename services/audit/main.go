@@ -4,7 +4,7 @@
 // Connect, gRPC and gRPC-Web on one port. Events arrive through the Dapr sidecar; without
 // one the service still serves the log, but records nothing new.
 //
-// Configuration comes from the environment (see pkg/sidecar.Setting for the secrets):
+// Configuration comes from the environment (see pkg/dapr/sidecar.Setting for the secrets):
 //
 //	ADDR                   listen address (default :8084)
 //	DAPR_GRPC_PORT         the sidecar's gRPC port; without it the service runs standalone

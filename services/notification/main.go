@@ -5,7 +5,7 @@
 // (NotificationService) over Connect, gRPC and gRPC-Web on one port. Without a Dapr
 // sidecar the service still serves the inbox, but consumes and publishes nothing.
 //
-// Configuration comes from the environment (see pkg/sidecar.Setting for the secrets):
+// Configuration comes from the environment (see pkg/dapr/sidecar.Setting for the secrets):
 //
 //	ADDR                   listen address (default :8083)
 //	DAPR_GRPC_PORT         the sidecar's gRPC port; without it the service runs standalone
@@ -28,7 +28,7 @@ import (
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
-	"github.com/taskmesh/taskmesh/pkg/meshclient"
+	"github.com/taskmesh/taskmesh/pkg/dapr/invoke"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/pkg/startup"
@@ -62,7 +62,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	mux := server.UserServiceMux[notificationv1connect.NotificationServiceHandler](svc.Log, verifier, notificationv1connect.NotificationServiceName,
 		notificationv1connect.NewNotificationServiceHandler, handler.NewNotificationServer(st))
 	if app := svc.Dapr(mux, pool.Ping); app != nil {
-		tasks := handler.MeshTasks{Client: meshclient.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient)}
+		tasks := handler.MeshTasks{Client: invoke.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient)}
 		handler.NewConsumer(st, tasks).Register(app)
 	}
 	svc.Relay(pool, store.Schema)

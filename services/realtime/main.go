@@ -4,7 +4,7 @@
 // group per replica), so a user is served whichever replica their socket landed on. On
 // reconnect a client is told whether it missed changes (then it calls SyncTasks).
 //
-// Configuration comes from the environment (see pkg/sidecar.Setting for the secrets):
+// Configuration comes from the environment (see pkg/dapr/sidecar.Setting for the secrets):
 //
 //	ADDR                   listen address (default :8085)
 //	DAPR_GRPC_PORT         the sidecar's gRPC port; without it the service serves sockets
@@ -28,7 +28,7 @@ import (
 	"time"
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
-	"github.com/taskmesh/taskmesh/pkg/meshclient"
+	"github.com/taskmesh/taskmesh/pkg/dapr/invoke"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/pkg/startup"
@@ -71,7 +71,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	var seqs socket.ChangeSeqs
 	if app := svc.Dapr(mux, nil); app != nil {
 		hub.Subscribe(app)
-		seqs = socket.MeshChangeSeqs{Client: meshclient.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient)}
+		seqs = socket.MeshChangeSeqs{Client: invoke.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient)}
 	}
 	sockets := socket.NewHandler(svc.Log, hub, verifier, seqs, socket.HandlerConfig{
 		OriginPatterns: splitList(svc.Env("WS_ORIGIN_PATTERNS", "")),

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
-	"github.com/taskmesh/taskmesh/pkg/meshclient"
+	"github.com/taskmesh/taskmesh/pkg/dapr/invoke"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/pkg/startup"
@@ -44,7 +44,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	mux := server.Mux()
 	app := svc.Dapr(mux, pool.Ping)
-	c := consumer.New(pool, meshclient.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient))
+	c := consumer.New(pool, invoke.Client(svc.Sidecar.Mesh, meshnames.API, internalv1connect.NewTaskInternalServiceClient))
 	c.Register(app)
 	svc.Every(time.Hour, "purging the event ledger", func(ctx context.Context) error {
 		_, err := c.ForgetProcessed(ctx, time.Now().Add(-startup.LedgerRetention))

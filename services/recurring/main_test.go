@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/taskmesh/taskmesh/pkg/sidecar"
+	"github.com/taskmesh/taskmesh/pkg/dapr/sidecar"
 )
 
 func TestRunNeedsASidecar(t *testing.T) {

@@ -35,6 +35,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		SidecarAddr: svc.Sidecar.Addr,
 		RealtimeURL: svc.Env("REALTIME_URL", "http://127.0.0.1:8085"),
 		FrontendDir: svc.Env("FRONTEND_DIR", "frontend/dist"),
+		Publisher:   svc.Sidecar.Publisher(),
 		Log:         svc.Log,
 	})
 	if err != nil {

@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	dapr "github.com/dapr/go-sdk/client"
+	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
+	"github.com/taskmesh/taskmesh/pkg/dapr/sidecar"
 	"github.com/taskmesh/taskmesh/pkg/devmesh"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 )
@@ -120,14 +122,21 @@ func completionEvent(t testing.TB, m *devmesh.Mesh, taskID string) (string, []by
 // republish publishes an event again, with its original id, through the api's sidecar.
 func republish(t testing.TB, m *devmesh.Mesh, topic, eventID string, payload []byte) {
 	t.Helper()
-	c, err := dapr.NewClientWithAddress("127.0.0.1:" + strconv.Itoa(m.Instances[meshnames.API][0].GRPCPort))
+	port := strconv.Itoa(m.Instances[meshnames.API][0].GRPCPort)
+	env := func(k string) string {
+		if k == "DAPR_GRPC_PORT" {
+			return port
+		}
+		return ""
+	}
+	sc, err := sidecar.Connect(context.Background(), env, 30*time.Second, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	if err := c.PublishEvent(context.Background(), meshnames.PubSub, topic, payload,
-		dapr.PublishEventWithContentType("application/json"),
-		dapr.PublishEventWithMetadata(map[string]string{"cloudevent.id": eventID})); err != nil {
+	defer sc.Close()
+	if err := sc.Publisher().Publish(context.Background(), publish.Message{
+		PubSub: meshnames.PubSub, Topic: topic, Data: payload, ContentType: "application/json", ID: eventID,
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/services/audit/internal/store"
 )
@@ -25,26 +25,26 @@ type Consumer struct {
 func NewConsumer(st *store.Store) *Consumer { return &Consumer{store: st} }
 
 // Register routes the task-events topic of the mesh's pub/sub component to c.
-func (c *Consumer) Register(app *daprapp.App) {
+func (c *Consumer) Register(app *appcallback.App) {
 	app.HandleTopic(meshnames.PubSub, meshnames.TaskEvents, c.HandleTaskEvent)
 }
 
-// HandleTaskEvent is the daprapp.TopicHandler of task-events. It returns nil once the
-// event is recorded (or was already), a daprapp.Permanent error for an event that cannot
+// HandleTaskEvent is the appcallback.TopicHandler of task-events. It returns nil once the
+// event is recorded (or was already), a appcallback.Permanent error for an event that cannot
 // ever be recorded (undecodable, or missing its event id, user, task, type or time), and
 // any other error when recording failed for a reason that may pass (Dapr retries).
-func (c *Consumer) HandleTaskEvent(ctx context.Context, ev daprapp.Event) error {
+func (c *Consumer) HandleTaskEvent(ctx context.Context, ev appcallback.Event) error {
 	te := &eventsv1.TaskEvent{}
-	if err := daprapp.Decode(ev, te); err != nil {
+	if err := appcallback.Decode(ev, te); err != nil {
 		return err
 	}
 	entry, err := entryOf(te)
 	if err != nil {
-		return daprapp.Permanent(fmt.Errorf("task event %q: %w", te.GetEventId(), err))
+		return appcallback.Permanent(fmt.Errorf("task event %q: %w", te.GetEventId(), err))
 	}
 	recorded, err := c.store.Record(ctx, entry)
 	if errors.Is(err, store.ErrUnrecordable) {
-		return daprapp.Permanent(err)
+		return appcallback.Permanent(err)
 	}
 	if err != nil {
 		return err

@@ -11,7 +11,8 @@ import (
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	"github.com/taskmesh/taskmesh/pkg/consumertest"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish/publishtest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/audit/internal/handler"
@@ -101,7 +102,7 @@ func TestConsumerSendsPoisonToTheDeadLetterTopicAndWritesNothing(t *testing.T) {
 				data = tc.data
 			}
 			err := e.deliverData(te.GetEventId(), data)
-			if !daprapp.IsPermanent(err) {
+			if !appcallback.IsPermanent(err) {
 				t.Fatalf("HandleTaskEvent = %v; want a permanent (dead-letter) error", err)
 			}
 			userID, _ := uuid.Parse(te.GetUserId())
@@ -116,16 +117,16 @@ func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
 	c := handler.NewConsumer(store.New(consumertest.DownPool(t, sharedDB, store.Schema)))
 	te := event(uuid.New(), uuid.New(), created, base, 1)
 	data, _ := protojson.Marshal(te)
-	err := c.HandleTaskEvent(context.Background(), daprapp.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
-	if err == nil || daprapp.IsPermanent(err) {
+	err := c.HandleTaskEvent(context.Background(), appcallback.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
+	if err == nil || appcallback.IsPermanent(err) {
 		t.Fatalf("HandleTaskEvent with the database closed = %v; want a transient (retry) error", err)
 	}
 
 	// A cancelled delivery (the service shutting down) is retried too.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err = newEnv(t).consumer.HandleTaskEvent(ctx, daprapp.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
-	if err == nil || daprapp.IsPermanent(err) {
+	err = newEnv(t).consumer.HandleTaskEvent(ctx, appcallback.Event{ID: te.EventId, Topic: meshnames.TaskEvents, Data: data})
+	if err == nil || appcallback.IsPermanent(err) {
 		t.Fatalf("HandleTaskEvent with its context cancelled = %v; want a transient (retry) error", err)
 	}
 }
@@ -136,20 +137,20 @@ func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
 // records what would reach the broker (no daprd runs in these tests).
 func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	e := newEnv(t)
-	pub := &consumertest.Publisher{}
-	app := daprapp.New(zerolog.Nop(), pub, nil)
+	pub := &publishtest.Recorder{}
+	app := appcallback.New(zerolog.Nop(), pub, nil)
 	e.consumer.Register(app)
-	downApp := daprapp.New(zerolog.Nop(), pub, nil)
+	downApp := appcallback.New(zerolog.Nop(), pub, nil)
 	handler.NewConsumer(store.New(consumertest.DownPool(t, sharedDB, store.Schema))).Register(downApp)
 
 	userID := uuid.New()
 	good := event(userID, uuid.New(), created, base, 1)
 	goodData, _ := protojson.Marshal(good)
-	call := func(app *daprapp.App, id string, data []byte) consumertest.Status {
+	call := func(app *appcallback.App, id string, data []byte) appcallback.Outcome {
 		t.Helper()
 		return consumertest.Deliver(t, app, meshnames.TaskEvents, id, data)
 	}
-	success, retry := consumertest.Success, consumertest.Retry
+	success, retry := appcallback.Success, appcallback.Retry
 
 	if got := call(app, good.EventId, goodData); got != success {
 		t.Fatalf("a good event: %v; want SUCCESS", got)

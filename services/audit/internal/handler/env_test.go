@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 }
 
 // env is the audit service's real handlers on a real database: AuditService on an h2c
-// test server, and the task-events consumer called as daprapp calls it.
+// test server, and the task-events consumer called as appcallback calls it.
 type env struct {
 	rpctest.UserService[auditv1connect.AuditServiceClient]
 	t        testing.TB

@@ -13,7 +13,7 @@ import (
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
 )
@@ -36,26 +36,26 @@ func NewConsumer(st *store.Store, tasks Tasks) *Consumer {
 }
 
 // Register routes the reminders topic of the mesh's pub/sub component to c.
-func (c *Consumer) Register(app *daprapp.App) {
+func (c *Consumer) Register(app *appcallback.App) {
 	app.HandleTopic(meshnames.PubSub, meshnames.Reminders, c.HandleReminder)
 }
 
-// HandleReminder is the daprapp.TopicHandler of reminders. For an event not handled
+// HandleReminder is the appcallback.TopicHandler of reminders. For an event not handled
 // before, it asks the api for the task: when the task is still pending, it stores a
 // notification and announces it on task-updates (through the outbox, in one
 // transaction); when the task is gone, deleted or completed, it only records the event
 // as handled. It returns nil once the event is handled (or was already), a
-// daprapp.Permanent error for an event that can never be handled (undecodable, or
+// appcallback.Permanent error for an event that can never be handled (undecodable, or
 // missing its ids or times), and any other error when the api or the database failed for
 // a reason that may pass (Dapr delivers the event again).
-func (c *Consumer) HandleReminder(ctx context.Context, ev daprapp.Event) error {
+func (c *Consumer) HandleReminder(ctx context.Context, ev appcallback.Event) error {
 	re := &eventsv1.ReminderEvent{}
-	if err := daprapp.Decode(ev, re); err != nil {
+	if err := appcallback.Decode(ev, re); err != nil {
 		return err
 	}
 	r, err := reminderOf(re)
 	if err != nil {
-		return daprapp.Permanent(fmt.Errorf("reminder event %q: %w", re.GetEventId(), err))
+		return appcallback.Permanent(fmt.Errorf("reminder event %q: %w", re.GetEventId(), err))
 	}
 	log := zerolog.Ctx(ctx)
 	done, err := c.store.Processed(ctx, r.EventID)
@@ -91,7 +91,7 @@ func (c *Consumer) HandleReminder(ctx context.Context, ev daprapp.Event) error {
 
 	n, err := c.store.Notify(ctx, r)
 	if errors.Is(err, store.ErrUnrecordable) {
-		return daprapp.Permanent(err)
+		return appcallback.Permanent(err)
 	}
 	if err != nil {
 		return err

@@ -20,7 +20,8 @@ import (
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/consumertest"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish/publishtest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/services/notification/internal/handler"
@@ -206,7 +207,7 @@ func TestConsumerRetriesWhileTheApiCannotAnswer(t *testing.T) {
 	} {
 		e.tasks.fail(cause)
 		err := e.deliver(re)
-		if err == nil || daprapp.IsPermanent(err) {
+		if err == nil || appcallback.IsPermanent(err) {
 			t.Fatalf("with the api failing with %v: %v; want a transient (retry) error", cause, err)
 		}
 		if w := e.written(userID, re.EventId); w != (written{}) {
@@ -228,8 +229,8 @@ func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
 	tasks.put(userID, task(taskID, pending))
 	c := handler.NewConsumer(store.New(pool), tasks)
 	data, _ := protojson.Marshal(reminder(userID, taskID, "x"))
-	err := c.HandleReminder(context.Background(), daprapp.Event{Topic: meshnames.Reminders, Data: data})
-	if err == nil || daprapp.IsPermanent(err) {
+	err := c.HandleReminder(context.Background(), appcallback.Event{Topic: meshnames.Reminders, Data: data})
+	if err == nil || appcallback.IsPermanent(err) {
 		t.Fatalf("HandleReminder with the database closed = %v; want a transient (retry) error", err)
 	}
 
@@ -238,8 +239,8 @@ func TestConsumerRetriesWhenTheDatabaseFails(t *testing.T) {
 	e.tasks.put(userID, task(taskID, pending))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err = e.consumer.HandleReminder(ctx, daprapp.Event{Topic: meshnames.Reminders, Data: data})
-	if err == nil || daprapp.IsPermanent(err) {
+	err = e.consumer.HandleReminder(ctx, appcallback.Event{Topic: meshnames.Reminders, Data: data})
+	if err == nil || appcallback.IsPermanent(err) {
 		t.Fatalf("HandleReminder with its context cancelled = %v; want a transient (retry) error", err)
 	}
 	if w := e.written(userID, ""); w != (written{}) {
@@ -291,7 +292,7 @@ func TestConsumerSendsPoisonToTheDeadLetterTopicAndWritesNothing(t *testing.T) {
 				}
 			}
 			err := e.deliverData(re.GetEventId(), data)
-			if !daprapp.IsPermanent(err) {
+			if !appcallback.IsPermanent(err) {
 				t.Fatalf("HandleReminder = %v; want a permanent (dead-letter) error", err)
 			}
 			if w := e.written(userID, re.GetEventId()); w != (written{}) {
@@ -310,17 +311,17 @@ func TestConsumerSendsPoisonToTheDeadLetterTopicAndWritesNothing(t *testing.T) {
 // The publisher records what would reach the broker (no daprd runs in these tests).
 func TestConsumerAnswersDaprAsTheContractSays(t *testing.T) {
 	e := newEnv(t)
-	pub := &consumertest.Publisher{}
-	app := daprapp.New(zerolog.Nop(), pub, nil)
+	pub := &publishtest.Recorder{}
+	app := appcallback.New(zerolog.Nop(), pub, nil)
 	e.consumer.Register(app)
-	call := func(re *eventsv1.ReminderEvent, data []byte) consumertest.Status {
+	call := func(re *eventsv1.ReminderEvent, data []byte) appcallback.Outcome {
 		t.Helper()
 		if data == nil {
 			data, _ = protojson.Marshal(re)
 		}
 		return consumertest.Deliver(t, app, meshnames.Reminders, re.GetEventId(), data)
 	}
-	success, retry := consumertest.Success, consumertest.Retry
+	success, retry := appcallback.Success, appcallback.Retry
 
 	userID, live, done := uuid.New(), uuid.New(), uuid.New()
 	e.tasks.put(userID, task(live, pending))

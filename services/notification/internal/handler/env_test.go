@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 }
 
 // env is the notification service's real handlers on a real database: NotificationService
-// on an h2c test server, and the reminders consumer called as daprapp calls it. Only the
+// on an h2c test server, and the reminders consumer called as appcallback calls it. Only the
 // api behind the mesh is faked (tasks): the real mesh path is covered end to end.
 type env struct {
 	rpctest.UserService[notificationv1connect.NotificationServiceClient]

@@ -2,44 +2,21 @@ package handler_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
-	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish/publishtest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/outbox"
 	"github.com/taskmesh/taskmesh/services/notification/internal/store"
 )
-
-// published is one event the relay handed to Dapr.
-type published struct {
-	pubsub, topic string
-	req           *runtimev1.PublishEventRequest // data, content type and metadata as sent
-}
-
-type capturingPublisher struct {
-	mu   sync.Mutex
-	sent []published
-}
-
-func (p *capturingPublisher) PublishEvent(_ context.Context, pubsub, topic string, data interface{}, opts ...dapr.PublishEventOption) error {
-	req := &runtimev1.PublishEventRequest{PubsubName: pubsub, Topic: topic, Data: data.([]byte)}
-	for _, o := range opts {
-		o(req)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sent = append(p.sent, published{pubsub: pubsub, topic: topic, req: req})
-	return nil
-}
 
 // TestOutboxFitsTheRelay checks that the schema's outbox is what pkg/outbox expects: a
 // committed notification wakes the relay on "notification.outbox", and the relay
@@ -68,7 +45,7 @@ func TestOutboxFitsTheRelay(t *testing.T) {
 		t.Fatalf("%d outbox rows; want 1", len(rows))
 	}
 
-	pub := &capturingPublisher{}
+	pub := &publishtest.Recorder{}
 	relay := outbox.NewRelay(e.pool, pub, outbox.Config{Schema: store.Schema, PubSub: meshnames.PubSub}, zerolog.Nop())
 	for {
 		n, err := relay.Drain(ctx)
@@ -79,9 +56,9 @@ func TestOutboxFitsTheRelay(t *testing.T) {
 			break
 		}
 	}
-	var mine []published
-	for _, p := range pub.sent {
-		if p.req.GetMetadata()["cloudevent.id"] == rows[0].id.String() {
+	var mine []publish.Message
+	for _, p := range pub.Messages() {
+		if p.ID == rows[0].id.String() {
 			mine = append(mine, p)
 		}
 	}
@@ -89,11 +66,11 @@ func TestOutboxFitsTheRelay(t *testing.T) {
 		t.Fatalf("the relay published the notification's update %d times; want once", len(mine))
 	}
 	p := mine[0]
-	if p.pubsub != meshnames.PubSub || p.topic != meshnames.TaskUpdates || p.req.GetDataContentType() != "application/json" {
-		t.Fatalf("published to %s/%s as %q; want %s/%s as application/json", p.pubsub, p.topic, p.req.GetDataContentType(), meshnames.PubSub, meshnames.TaskUpdates)
+	if p.PubSub != meshnames.PubSub || p.Topic != meshnames.TaskUpdates || publish.ContentType(p) != "application/json" {
+		t.Fatalf("published to %s/%s as %q; want %s/%s as application/json", p.PubSub, p.Topic, publish.ContentType(p), meshnames.PubSub, meshnames.TaskUpdates)
 	}
 	upd := &eventsv1.TaskUpdateEvent{}
-	if err := protojson.Unmarshal(p.req.GetData(), upd); err != nil {
+	if err := protojson.Unmarshal(p.Data, upd); err != nil {
 		t.Fatalf("published data is not a TaskUpdateEvent: %v", err)
 	}
 	if upd.GetEventId() != rows[0].id.String() || upd.GetKind() != eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_REMINDER ||

@@ -17,7 +17,7 @@ import (
 
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	realtimev1 "github.com/taskmesh/taskmesh/gen/taskmesh/realtime/v1"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 )
 
@@ -200,22 +200,22 @@ func (h *Hub) Publish(ev *eventsv1.TaskUpdateEvent) error {
 	return nil
 }
 
-// HandleTaskUpdate is the daprapp.TopicHandler of the task-updates topic: it decodes the
+// HandleTaskUpdate is the appcallback.TopicHandler of the task-updates topic: it decodes the
 // TaskUpdateEvent and publishes it to its user's sockets. An event that does not decode,
-// or names no valid user, is poison (a daprapp.Permanent error).
-func (h *Hub) HandleTaskUpdate(_ context.Context, ev daprapp.Event) error {
+// or names no valid user, is poison (a appcallback.Permanent error).
+func (h *Hub) HandleTaskUpdate(_ context.Context, ev appcallback.Event) error {
 	var upd eventsv1.TaskUpdateEvent
-	if err := daprapp.Decode(ev, &upd); err != nil {
+	if err := appcallback.Decode(ev, &upd); err != nil {
 		return err
 	}
 	if err := h.Publish(&upd); err != nil {
-		return daprapp.Permanent(err)
+		return appcallback.Permanent(err)
 	}
 	return nil
 }
 
 // Subscribe routes app's task-updates events, from the broadcast pub/sub component (a
 // consumer group per replica, so every replica sees every update), to the hub.
-func (h *Hub) Subscribe(app *daprapp.App) {
+func (h *Hub) Subscribe(app *appcallback.App) {
 	app.HandleTopic(meshnames.BroadcastPubSub, meshnames.TaskUpdates, h.HandleTaskUpdate)
 }

@@ -9,13 +9,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
@@ -26,7 +23,8 @@ import (
 	realtimev1 "github.com/taskmesh/taskmesh/gen/taskmesh/realtime/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/authn"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish/publishtest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 )
@@ -39,38 +37,12 @@ type fixedSeqs struct {
 
 func (f fixedSeqs) LatestChangeSeq(context.Context, uuid.UUID) (int64, error) { return f.seq, f.err }
 
-// published is one call of recordingPublisher.
-type published struct {
-	pubsub, topic string
-	data          []byte
-}
-
-// recordingPublisher stands in for the sidecar's publish API (dead letters).
-type recordingPublisher struct {
-	mu    sync.Mutex
-	calls []published
-}
-
-func (p *recordingPublisher) PublishEvent(_ context.Context, pubsub, topic string, data any, _ ...dapr.PublishEventOption) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	b, _ := data.([]byte)
-	p.calls = append(p.calls, published{pubsub, topic, b})
-	return nil
-}
-
-func (p *recordingPublisher) published() []published {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]published(nil), p.calls...)
-}
-
 type testEnv struct {
 	t       *testing.T
 	hub     *Hub
 	handler *Handler
-	app     *daprapp.App
-	pub     *recordingPublisher
+	app     *appcallback.App
+	pub     *publishtest.Recorder
 	issuer  *authn.Issuer
 	priv    ed25519.PrivateKey
 	wsURL   string
@@ -87,8 +59,8 @@ func newEnv(t *testing.T, seqs ChangeSeqs, hubCfg HubConfig, cfg HandlerConfig) 
 	issuer := authn.NewIssuer(priv, tokenCfg)
 	log := zerolog.New(zerolog.NewTestWriter(t))
 	hub := NewHub(log, hubCfg)
-	pub := &recordingPublisher{}
-	app := daprapp.New(log, pub, nil)
+	pub := &publishtest.Recorder{}
+	app := appcallback.New(log, pub, nil)
 	hub.Subscribe(app)
 	h := NewHandler(log, hub, issuer.Verifier, seqs, cfg)
 	mux := http.NewServeMux()
@@ -146,17 +118,13 @@ func (e *testEnv) dialRaw(u string, opts *websocket.DialOptions) *websocket.Conn
 	return c
 }
 
-// deliver sends ev to the App as daprd would, and returns the response status.
-func (e *testEnv) deliver(id string, data []byte) runtimev1.TopicEventResponse_TopicEventResponseStatus {
+// deliver sends ev to the App as daprd would, and returns what daprd is told.
+func (e *testEnv) deliver(id string, data []byte) appcallback.Outcome {
 	e.t.Helper()
-	res, err := e.app.OnTopicEvent(context.Background(), &runtimev1.TopicEventRequest{
-		Id: id, PubsubName: meshnames.BroadcastPubSub, Topic: meshnames.TaskUpdates,
-		DataContentType: "application/json", Data: data,
+	return e.app.Deliver(context.Background(), appcallback.Event{
+		ID: id, PubSub: meshnames.BroadcastPubSub, Topic: meshnames.TaskUpdates,
+		ContentType: "application/json", Data: data,
 	})
-	if err != nil {
-		e.t.Fatalf("OnTopicEvent: %v", err)
-	}
-	return res.GetStatus()
 }
 
 // publish delivers a task update for userID through the App and requires SUCCESS.
@@ -167,7 +135,7 @@ func (e *testEnv) publish(userID uuid.UUID, seq int64, description string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if st := e.deliver(ev.GetEventId(), data); st != runtimev1.TopicEventResponse_SUCCESS {
+	if st := e.deliver(ev.GetEventId(), data); st != appcallback.Success {
 		e.t.Fatalf("delivery of update %d: status %v, want SUCCESS", seq, st)
 	}
 }
@@ -336,16 +304,16 @@ func TestPoisonEventsAreDeadLettered(t *testing.T) {
 	noUser, _ := protojson.Marshal(taskUpdate(uuid.Nil, 1, ""))
 	noUser = []byte(strings.Replace(string(noUser), uuid.Nil.String(), "not-a-uuid", 1))
 	for i, data := range [][]byte{[]byte("{not json"), noUser} {
-		if st := e.deliver("ev-"+strconv.Itoa(i), data); st != runtimev1.TopicEventResponse_SUCCESS {
+		if st := e.deliver("ev-"+strconv.Itoa(i), data); st != appcallback.Success {
 			t.Fatalf("poison %q: status %v, want SUCCESS (after dead-lettering)", data, st)
 		}
-		calls := e.pub.published()
+		calls := e.pub.Messages()
 		if len(calls) != i+1 {
 			t.Fatalf("poison %q: %d dead letters, want %d", data, len(calls), i+1)
 		}
 		got := calls[i]
-		if got.pubsub != meshnames.BroadcastPubSub || got.topic != meshnames.DeadLetter(meshnames.TaskUpdates) || string(got.data) != string(data) {
-			t.Fatalf("dead letter %s/%s %q; want %s/%s with the event's data", got.pubsub, got.topic, got.data,
+		if got.PubSub != meshnames.BroadcastPubSub || got.Topic != meshnames.DeadLetter(meshnames.TaskUpdates) || string(got.Data) != string(data) {
+			t.Fatalf("dead letter %s/%s %q; want %s/%s with the event's data", got.PubSub, got.Topic, got.Data,
 				meshnames.BroadcastPubSub, meshnames.DeadLetter(meshnames.TaskUpdates))
 		}
 	}
@@ -398,7 +366,7 @@ func TestUpdatesTheClientAlreadyHasAreSkipped(t *testing.T) {
 	e.publish(user, 5, "")
 	reminder := &eventsv1.TaskUpdateEvent{EventId: uuid.NewString(), UserId: user.String(), Kind: eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_REMINDER}
 	data, _ := protojson.Marshal(reminder)
-	if st := e.deliver(reminder.GetEventId(), data); st != runtimev1.TopicEventResponse_SUCCESS {
+	if st := e.deliver(reminder.GetEventId(), data); st != appcallback.Success {
 		t.Fatalf("reminder: %v", st)
 	}
 	e.publish(user, 6, "")

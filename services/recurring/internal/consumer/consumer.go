@@ -22,7 +22,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/sqlc/recurringdb"
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	internalv1 "github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/recurrence"
 )
@@ -49,16 +49,16 @@ func New(pool *pgxpool.Pool, tasks Tasks) *Consumer {
 }
 
 // Register subscribes the consumer to task-events on app.
-func (c *Consumer) Register(app *daprapp.App) {
+func (c *Consumer) Register(app *appcallback.App) {
 	app.HandleTopic(meshnames.PubSub, meshnames.TaskEvents, c.HandleTaskEvent)
 }
 
 // HandleTaskEvent spawns the next occurrence for a completed occurrence of a series. It
-// returns a daprapp.Permanent error for an event it can never handle, and a plain error
+// returns a appcallback.Permanent error for an event it can never handle, and a plain error
 // (retry) when the api or the database is unavailable.
-func (c *Consumer) HandleTaskEvent(ctx context.Context, ev daprapp.Event) error {
+func (c *Consumer) HandleTaskEvent(ctx context.Context, ev appcallback.Event) error {
 	var te eventsv1.TaskEvent
-	if err := daprapp.Decode(ev, &te); err != nil {
+	if err := appcallback.Decode(ev, &te); err != nil {
 		return err
 	}
 	task := te.GetTask()
@@ -67,7 +67,7 @@ func (c *Consumer) HandleTaskEvent(ctx context.Context, ev daprapp.Event) error 
 	}
 	eventID, err := uuid.Parse(te.GetEventId())
 	if err != nil {
-		return daprapp.Permanent(fmt.Errorf("event id %q: %w", te.GetEventId(), err))
+		return appcallback.Permanent(fmt.Errorf("event id %q: %w", te.GetEventId(), err))
 	}
 	done, err := c.q.ProcessedEventExists(ctx, eventID)
 	if err != nil {
@@ -101,14 +101,14 @@ func (c *Consumer) spawnNext(ctx context.Context, te *eventsv1.TaskEvent) (strin
 	task := te.GetTask()
 	rule, err := recurrence.FromProto(task.GetRecurrence())
 	if err != nil {
-		return "", daprapp.Permanent(fmt.Errorf("task %s has an invalid rule: %w", task.GetId(), err))
+		return "", appcallback.Permanent(fmt.Errorf("task %s has an invalid rule: %w", task.GetId(), err))
 	}
 	current, err := recurrence.FromProtoDue(task.GetDue())
 	if err != nil {
-		return "", daprapp.Permanent(fmt.Errorf("task %s has no valid due: %w", task.GetId(), err))
+		return "", appcallback.Permanent(fmt.Errorf("task %s has no valid due: %w", task.GetId(), err))
 	}
 	if task.GetCompletedAt() == nil {
-		return "", daprapp.Permanent(fmt.Errorf("completed task %s has no completed_at", task.GetId()))
+		return "", appcallback.Permanent(fmt.Errorf("completed task %s has no completed_at", task.GetId()))
 	}
 	series, err := c.tasks.GetSeries(ctx, connect.NewRequest(&internalv1.GetSeriesRequest{UserId: te.GetUserId(), SeriesId: task.GetSeriesId()}))
 	if err != nil {
@@ -116,15 +116,15 @@ func (c *Consumer) spawnNext(ctx context.Context, te *eventsv1.TaskEvent) (strin
 	}
 	loc, err := time.LoadLocation(series.Msg.GetTimeZone())
 	if err != nil {
-		return "", daprapp.Permanent(fmt.Errorf("time zone %q: %w", series.Msg.GetTimeZone(), err))
+		return "", appcallback.Permanent(fmt.Errorf("time zone %q: %w", series.Msg.GetTimeZone(), err))
 	}
 	start, err := recurrence.FromProtoDue(series.Msg.GetFirstDue())
 	if err != nil {
-		return "", daprapp.Permanent(fmt.Errorf("series %s has no valid first due: %w", task.GetSeriesId(), err))
+		return "", appcallback.Permanent(fmt.Errorf("series %s has no valid first due: %w", task.GetSeriesId(), err))
 	}
 	next, ok, err := recurrence.Next(rule, start, current, int(task.GetOccurrenceIndex()), task.GetCompletedAt().AsTime(), loc)
 	if err != nil {
-		return "", daprapp.Permanent(fmt.Errorf("next occurrence of %s: %w", task.GetSeriesId(), err))
+		return "", appcallback.Permanent(fmt.Errorf("next occurrence of %s: %w", task.GetSeriesId(), err))
 	}
 	if !ok {
 		return "series ended", nil
@@ -150,7 +150,7 @@ func classify(err error, what string) (string, error) {
 	case connect.CodeNotFound:
 		return "skipped: " + what + ": not found", nil
 	case connect.CodeInvalidArgument, connect.CodeFailedPrecondition, connect.CodePermissionDenied:
-		return "", daprapp.Permanent(fmt.Errorf("%s: %w", what, err))
+		return "", appcallback.Permanent(fmt.Errorf("%s: %w", what, err))
 	}
 	var cerr *connect.Error
 	if errors.As(err, &cerr) {

@@ -16,7 +16,7 @@ import (
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	internalv1 "github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
@@ -74,7 +74,7 @@ var paris, _ = time.LoadLocation("Europe/Paris")
 func at(t time.Time) *taskv1.Due { return &taskv1.Due{Kind: &taskv1.Due_At{At: timestamppb.New(t)}} }
 
 // completion is the TaskEvent of completing occurrence index of a series due at due.
-func completion(rule *taskv1.RecurrenceRule, due *taskv1.Due, index int32, completedAt time.Time) daprapp.Event {
+func completion(rule *taskv1.RecurrenceRule, due *taskv1.Due, index int32, completedAt time.Time) appcallback.Event {
 	te := &eventsv1.TaskEvent{
 		EventId: uuid.NewString(), Type: eventsv1.TaskEventType_TASK_EVENT_TYPE_COMPLETED, UserId: uuid.NewString(),
 		Task: &taskv1.Task{
@@ -83,7 +83,7 @@ func completion(rule *taskv1.RecurrenceRule, due *taskv1.Due, index int32, compl
 		},
 	}
 	b, _ := protojson.Marshal(te)
-	return daprapp.Event{ID: te.EventId, PubSub: meshnames.PubSub, Topic: meshnames.TaskEvents, Data: b}
+	return appcallback.Event{ID: te.EventId, PubSub: meshnames.PubSub, Topic: meshnames.TaskEvents, Data: b}
 }
 
 func TestWeeklyCompletionSpawnsTheNextOccurrenceOnceIn09LocalTime(t *testing.T) {
@@ -152,7 +152,7 @@ func TestOtherEventsAreIgnored(t *testing.T) {
 	_ = protojson.Unmarshal(created.Data, &te)
 	te.Type = eventsv1.TaskEventType_TASK_EVENT_TYPE_CREATED
 	created.Data, _ = protojson.Marshal(&te)
-	for _, ev := range []daprapp.Event{oneOff, created} {
+	for _, ev := range []appcallback.Event{oneOff, created} {
 		if err := c.HandleTaskEvent(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
@@ -184,8 +184,8 @@ func TestAPIErrorsAreRetriedSkippedOrPoison(t *testing.T) {
 			c := newConsumer(t, f)
 			ev := completion(rule, at(first), 1, first)
 			err := c.HandleTaskEvent(context.Background(), ev)
-			if (err != nil) != tc.wantErr || daprapp.IsPermanent(err) != tc.wantPermanent {
-				t.Fatalf("err = %v (permanent %v); want error %v, permanent %v", err, daprapp.IsPermanent(err), tc.wantErr, tc.wantPermanent)
+			if (err != nil) != tc.wantErr || appcallback.IsPermanent(err) != tc.wantPermanent {
+				t.Fatalf("err = %v (permanent %v); want error %v, permanent %v", err, appcallback.IsPermanent(err), tc.wantErr, tc.wantPermanent)
 			}
 			f.seriesErr, f.spawnErr = nil, nil
 			calls := len(f.spawns)
@@ -199,8 +199,8 @@ func TestAPIErrorsAreRetriedSkippedOrPoison(t *testing.T) {
 	}
 	t.Run("undecodable data: poison", func(t *testing.T) {
 		c := newConsumer(t, &fakeTasks{})
-		err := c.HandleTaskEvent(context.Background(), daprapp.Event{ID: "x", Topic: meshnames.TaskEvents, Data: []byte("{not json")})
-		if !daprapp.IsPermanent(err) {
+		err := c.HandleTaskEvent(context.Background(), appcallback.Event{ID: "x", Topic: meshnames.TaskEvents, Data: []byte("{not json")})
+		if !appcallback.IsPermanent(err) {
 			t.Fatalf("err = %v; want permanent", err)
 		}
 	})
@@ -213,7 +213,7 @@ func TestForgetProcessedForgetsOnlyOldEvents(t *testing.T) {
 	rule := &taskv1.RecurrenceRule{Frequency: taskv1.Frequency_FREQUENCY_DAILY, Interval: 1}
 	oldEv, recentEv := completion(rule, at(first), 1, first), completion(rule, at(first), 1, first)
 	ctx := context.Background()
-	for _, ev := range []daprapp.Event{oldEv, recentEv} {
+	for _, ev := range []appcallback.Event{oldEv, recentEv} {
 		if err := c.HandleTaskEvent(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +228,7 @@ func TestForgetProcessedForgetsOnlyOldEvents(t *testing.T) {
 	// The forgotten event, delivered again, reaches the api again (which makes nothing new:
 	// SpawnOccurrence is idempotent); the remembered one does not.
 	calls := len(f.spawns)
-	for _, ev := range []daprapp.Event{oldEv, recentEv} {
+	for _, ev := range []appcallback.Event{oldEv, recentEv} {
 		if err := c.HandleTaskEvent(ctx, ev); err != nil {
 			t.Fatal(err)
 		}

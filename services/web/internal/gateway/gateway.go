@@ -6,12 +6,10 @@
 package gateway
 
 import (
-	"context"
-	"crypto/tls"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -25,14 +23,14 @@ import (
 	"connectrpc.com/vanguard"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
-	"golang.org/x/net/http2"
 
 	"github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1/auditv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
-	"github.com/taskmesh/taskmesh/pkg/daprapp"
-	"github.com/taskmesh/taskmesh/pkg/meshclient"
+	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/invoke"
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 	"github.com/taskmesh/taskmesh/pkg/server"
@@ -56,7 +54,10 @@ type Config struct {
 	// FrontendDir holds the built frontend; when it has no index.html a placeholder page
 	// is served.
 	FrontendDir string
-	Log         zerolog.Logger
+	// Publisher moves events Dapr delivers to the gateway, which handles no topic, to
+	// their dead-letter topic (required).
+	Publisher publish.Publisher
+	Log       zerolog.Logger
 }
 
 //go:embed placeholder.html
@@ -67,6 +68,9 @@ func New(cfg Config) (http.Handler, error) {
 	rt, err := url.Parse(cfg.RealtimeURL)
 	if err != nil || rt.Host == "" {
 		return nil, fmt.Errorf("realtime URL %q: want http://host:port", cfg.RealtimeURL)
+	}
+	if cfg.Publisher == nil {
+		return nil, errors.New("gateway: no publisher for dead letters")
 	}
 	forward := sidecarProxy(cfg.SidecarAddr, cfg.Log)
 	services := make([]*vanguard.Service, 0, len(Routes))
@@ -93,8 +97,9 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker()))
 	mux.Handle("/ws", webSocketProxy(rt, cfg.Log))
-	// Dapr's app health checks (the gateway has no topics or bindings).
-	daprapp.New(cfg.Log, nil, nil).Mount(mux)
+	// Dapr's app health checks. The gateway has no topics or bindings; an event Dapr
+	// delivers anyway is poison and goes to its dead-letter topic.
+	appcallback.New(cfg.Log, cfg.Publisher, nil).Mount(mux)
 	mux.Handle("/", frontend(cfg.FrontendDir))
 	return accessLog(requestID(mux), cfg.Log), nil
 }
@@ -103,7 +108,7 @@ func New(cfg Config) (http.Handler, error) {
 func withTarget(app string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Header.Del(server.CallerAppIDHeader)
-		r.Header.Set(meshclient.AppIDHeader, app)
+		r.Header.Set(invoke.AppIDHeader, app)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -116,14 +121,7 @@ func sidecarProxy(addr string, log zerolog.Logger) http.Handler {
 			pr.SetURL(target)
 			pr.SetXForwarded()
 		},
-		Transport: &http2.Transport{
-			AllowHTTP: true,
-			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-				var d net.Dialer
-				return d.DialContext(ctx, network, addr)
-			},
-			ReadIdleTimeout: 30 * time.Second,
-		},
+		Transport:     invoke.Transport(),
 		FlushInterval: -1, // stream responses as they come
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			log.Error().Err(err).Str("path", r.URL.Path).Msg("forwarding to the sidecar failed")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish/publishtest"
 )
 
 func TestFrontendServesFilesAndFallsBackToIndex(t *testing.T) {
@@ -51,5 +53,18 @@ func TestFrontendPlaceholderWithoutABuild(t *testing.T) {
 	frontend(t.TempDir()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "has not been built yet") {
 		t.Fatalf("placeholder = %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+// TestNewNeedsAPublisher: the gateway mounts Dapr's callbacks (for app health), and a
+// stray event on them is dead-lettered, so a gateway without a publisher is refused at
+// start rather than failing on the first such event.
+func TestNewNeedsAPublisher(t *testing.T) {
+	_, err := New(Config{SidecarAddr: "127.0.0.1:1", RealtimeURL: "http://127.0.0.1:2"})
+	if err == nil || !strings.Contains(err.Error(), "publisher") {
+		t.Fatalf("New without a publisher: %v; want an error naming the publisher", err)
+	}
+	if _, err := New(Config{SidecarAddr: "127.0.0.1:1", RealtimeURL: "http://127.0.0.1:2", Publisher: &publishtest.Recorder{}}); err != nil {
+		t.Fatalf("New with a publisher: %v", err)
 	}
 }

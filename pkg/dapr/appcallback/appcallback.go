@@ -1,6 +1,7 @@
-// Package daprapp is the app side of a Dapr sidecar running with --app-protocol grpc: it
-// implements the AppCallback services (topic events, input bindings, app health) that
-// daprd calls on the service's one port, next to its Connect handlers.
+// Package appcallback is the sidecar calling in to the app (Dapr running with
+// --app-protocol grpc): it implements the AppCallback services (topic events, input
+// bindings, app health) that daprd calls on the service's one port, next to its Connect
+// handlers.
 //
 // Delivery is at-least-once. A handler returns nil when the event is handled (or was
 // already: handlers deduplicate on the event id), an ordinary error for a transient
@@ -8,19 +9,19 @@
 // which is published to the topic's dead-letter topic and acknowledged, never dropped
 // silently. Subscriptions themselves are declared in Dapr Subscription resources
 // (deploy/dapr), so that operators see and tune them; events arrive here by topic.
-package daprapp
+package appcallback
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 
 	commonv1 "github.com/dapr/dapr/pkg/proto/common/v1"
 	runtimev1 "github.com/dapr/dapr/pkg/proto/runtime/v1"
-	dapr "github.com/dapr/go-sdk/client"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -29,6 +30,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 )
 
@@ -48,11 +50,6 @@ type TopicHandler func(ctx context.Context, ev Event) error
 
 // BindingHandler handles one input binding event (a cron tick, say).
 type BindingHandler func(ctx context.Context, data []byte, metadata map[string]string) error
-
-// Publisher publishes to Dapr pub/sub; the go-sdk client is one.
-type Publisher interface {
-	PublishEvent(ctx context.Context, pubsubName, topicName string, data interface{}, opts ...dapr.PublishEventOption) error
-}
 
 type permanent struct{ err error }
 
@@ -79,7 +76,7 @@ type App struct {
 	runtimev1.UnimplementedAppCallbackHealthCheckServer
 
 	log       zerolog.Logger
-	publisher Publisher
+	publisher publish.Publisher
 	healthy   func(context.Context) error
 
 	mu       sync.RWMutex
@@ -88,10 +85,11 @@ type App struct {
 	grpc     *grpc.Server
 }
 
-// New returns an App. publisher sends poison messages to dead-letter topics; healthy (may
-// be nil) is asked by Dapr's app health checks, so that Dapr stops delivering while the
-// service cannot work (its database is down, say).
-func New(log zerolog.Logger, publisher Publisher, healthy func(context.Context) error) *App {
+// New returns an App. publisher sends poison messages to dead-letter topics (required:
+// an event for a topic no handler serves is poison too, so any App can need it); healthy
+// (may be nil) is asked by Dapr's app health checks, so that Dapr stops delivering while
+// the service cannot work (its database is down, say).
+func New(log zerolog.Logger, publisher publish.Publisher, healthy func(context.Context) error) *App {
 	a := &App{
 		log: log, publisher: publisher, healthy: healthy,
 		topics: map[string]TopicHandler{}, bindings: map[string]BindingHandler{},
@@ -147,12 +145,39 @@ func (a *App) OnInvoke(context.Context, *commonv1.InvokeRequest) (*commonv1.Invo
 	return nil, status.Error(codes.Unimplemented, "invoke the Connect services over gRPC proxying")
 }
 
+// Outcome is what Dapr is told about a delivered event.
+type Outcome int
+
+const (
+	// Success acknowledges the event: it was handled, or moved to the dead-letter topic.
+	Success Outcome = iota
+	// Retry makes Dapr deliver the event again later.
+	Retry
+)
+
+func (o Outcome) String() string {
+	if o == Success {
+		return "SUCCESS"
+	}
+	return "RETRY"
+}
+
 // OnTopicEvent implements AppCallback.
 func (a *App) OnTopicEvent(ctx context.Context, req *runtimev1.TopicEventRequest) (*runtimev1.TopicEventResponse, error) {
-	ev := Event{
+	out := a.Deliver(ctx, Event{
 		ID: req.GetId(), PubSub: req.GetPubsubName(), Topic: req.GetTopic(), Source: req.GetSource(),
 		Type: req.GetType(), ContentType: req.GetDataContentType(), Data: req.GetData(),
+	})
+	if out == Success {
+		return &runtimev1.TopicEventResponse{Status: runtimev1.TopicEventResponse_SUCCESS}, nil
 	}
+	return &runtimev1.TopicEventResponse{Status: runtimev1.TopicEventResponse_RETRY}, nil
+}
+
+// Deliver hands ev to its topic's handler, exactly as OnTopicEvent does for an event from
+// Dapr, and says what Dapr is told: Success when the handler succeeded or the event was
+// poison and is now on the dead-letter topic, Retry otherwise.
+func (a *App) Deliver(ctx context.Context, ev Event) Outcome {
 	log := a.log.With().Str("topic", ev.Topic).Str("event_id", ev.ID).Logger()
 	a.mu.RLock()
 	h, ok := a.topics[ev.PubSub+"/"+ev.Topic]
@@ -161,36 +186,37 @@ func (a *App) OnTopicEvent(ctx context.Context, req *runtimev1.TopicEventRequest
 		log.Error().Str("pubsub", ev.PubSub).Msg("event for a topic this service does not handle")
 		return a.deadLetter(ctx, log, ev, errors.New("no handler for this topic"))
 	}
-	err := h(log.WithContext(ctx), ev)
+	err := handleTopic(log.WithContext(ctx), h, ev)
 	switch {
 	case err == nil:
-		return respond(runtimev1.TopicEventResponse_SUCCESS), nil
+		return Success
 	case IsPermanent(err):
 		return a.deadLetter(ctx, log, ev, err)
 	default:
 		log.Warn().Err(err).Msg("event failed; Dapr will deliver it again")
-		return respond(runtimev1.TopicEventResponse_RETRY), nil
+		return Retry
 	}
 }
 
 // deadLetter publishes a poison event to its topic's dead-letter topic, with the reason,
 // and acknowledges it; if that publish fails, Dapr is asked to retry the event instead.
-func (a *App) deadLetter(ctx context.Context, log zerolog.Logger, ev Event, cause error) (*runtimev1.TopicEventResponse, error) {
+func (a *App) deadLetter(ctx context.Context, log zerolog.Logger, ev Event, cause error) Outcome {
 	dlq := meshnames.DeadLetter(ev.Topic)
-	err := a.publisher.PublishEvent(ctx, ev.PubSub, dlq, ev.Data,
-		dapr.PublishEventWithContentType(contentTypeOr(ev.ContentType)),
-		dapr.PublishEventWithMetadata(map[string]string{
-			"cloudevent.id":   ev.ID,
-			"cloudevent.type": "taskmesh.deadletter",
-			"reason":          truncate(cause.Error(), 500),
-		}))
+	err := a.publisher.Publish(ctx, publish.Message{
+		PubSub: ev.PubSub, Topic: dlq, Data: ev.Data, ContentType: ev.ContentType,
+		ID: ev.ID, Type: DeadLetterType,
+		Metadata: map[string]string{"reason": truncate(cause.Error(), 500)},
+	})
 	if err != nil {
 		log.Error().Err(err).AnErr("cause", cause).Msg("poison event could not be dead-lettered; retrying it")
-		return respond(runtimev1.TopicEventResponse_RETRY), nil
+		return Retry
 	}
 	log.Error().Err(cause).Str("dead_letter_topic", dlq).Msg("poison event moved to the dead-letter topic")
-	return respond(runtimev1.TopicEventResponse_SUCCESS), nil
+	return Success
 }
+
+// DeadLetterType is the CloudEvent type of an event moved to a dead-letter topic.
+const DeadLetterType = "taskmesh.deadletter"
 
 // OnBindingEvent implements AppCallback. An error makes Dapr report the failure (a cron
 // binding simply fires again at its next tick).
@@ -202,11 +228,33 @@ func (a *App) OnBindingEvent(ctx context.Context, req *runtimev1.BindingEventReq
 		return nil, status.Errorf(codes.NotFound, "no handler for binding %q", req.GetName())
 	}
 	log := a.log.With().Str("binding", req.GetName()).Logger()
-	if err := h(log.WithContext(ctx), req.GetData(), req.GetMetadata()); err != nil {
+	if err := handleBinding(log.WithContext(ctx), h, req.GetData(), req.GetMetadata()); err != nil {
 		log.Error().Err(err).Msg("binding event failed")
 		return nil, status.Error(codes.Internal, "binding event failed")
 	}
 	return &runtimev1.BindingEventResponse{}, nil
+}
+
+// handleTopic calls h, turning a panic into a Permanent error: grpc-go does not recover
+// handler panics, so one would take the whole service down, and redelivering the event
+// would most likely panic again; on the dead-letter topic it is kept for a look.
+func handleTopic(ctx context.Context, h TopicHandler, ev Event) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = Permanent(fmt.Errorf("panic handling the event: %v\n%s", p, debug.Stack()))
+		}
+	}()
+	return h(ctx, ev)
+}
+
+// handleBinding calls h, turning a panic into an error (the binding fires again).
+func handleBinding(ctx context.Context, h BindingHandler, data []byte, md map[string]string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic handling the binding event: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return h(ctx, data, md)
 }
 
 // HealthCheck implements AppCallbackHealthCheck.
@@ -218,17 +266,6 @@ func (a *App) HealthCheck(ctx context.Context, _ *emptypb.Empty) (*runtimev1.Hea
 		}
 	}
 	return &runtimev1.HealthCheckResponse{}, nil
-}
-
-func respond(s runtimev1.TopicEventResponse_TopicEventResponseStatus) *runtimev1.TopicEventResponse {
-	return &runtimev1.TopicEventResponse{Status: s}
-}
-
-func contentTypeOr(ct string) string {
-	if ct == "" {
-		return "application/json"
-	}
-	return ct
 }
 
 func truncate(s string, n int) string {

@@ -1,8 +1,10 @@
-// Package meshclient builds generated Connect clients that call other services of the
-// mesh through the caller's own Dapr sidecar: gRPC to the sidecar's gRPC port, with the
-// header dapr-app-id naming the target, so that Dapr does discovery, mTLS, retries and
-// access control. The request id of the current call travels along.
-package meshclient
+// Package invoke is the app calling other apps of the mesh through its own Dapr sidecar
+// (service invocation by gRPC proxying): gRPC to the sidecar's gRPC port, with the header
+// dapr-app-id naming the target, so that Dapr does discovery, mTLS, retries and access
+// control. Client builds generated Connect clients that do so, forwarding the request id
+// of the current call; Transport is the HTTP/2 transport under them, which the web
+// gateway's reverse proxy uses too.
+package invoke
 
 import (
 	"context"
@@ -28,9 +30,16 @@ type Mesh struct {
 
 // New returns a Mesh for the sidecar whose gRPC API listens on grpcAddr (host:port).
 func New(grpcAddr string) *Mesh {
-	// gRPC needs HTTP/2; the sidecar speaks it in cleartext (h2c). x/net/http2 is used
-	// instead of net/http's own h2c because it supports long-lived streams with pings.
-	tr := &http2.Transport{
+	return &Mesh{baseURL: "http://" + grpcAddr, http: &http.Client{Transport: Transport()}}
+}
+
+// Transport returns a new transport for gRPC to a sidecar: HTTP/2 in cleartext (h2c),
+// which is what the sidecar speaks. A connection idle for 30s is pinged, and one whose
+// ping goes unanswered for 10s is closed, so that calls fail over to a new connection
+// instead of hanging on a sidecar that went away. x/net/http2 is used instead of
+// net/http's own h2c because it supports long-lived streams with pings.
+func Transport() *http2.Transport {
+	return &http2.Transport{
 		AllowHTTP: true,
 		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
 			var d net.Dialer
@@ -39,7 +48,6 @@ func New(grpcAddr string) *Mesh {
 		ReadIdleTimeout: 30 * time.Second,
 		PingTimeout:     10 * time.Second,
 	}
-	return &Mesh{baseURL: "http://" + grpcAddr, http: &http.Client{Transport: tr}}
 }
 
 // Client returns a client of app built by newClient (a generated New<Service>Client).
