@@ -11,6 +11,7 @@ import (
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
 )
 
 const seriesOccurrenceKey = "tasks_series_occurrence_key"
@@ -25,7 +26,7 @@ type Series struct {
 // NotFound when the user has no such series.
 func (s *Store) Series(ctx context.Context, userID, seriesID uuid.UUID) (Series, error) {
 	row, err := s.q.TaskSeriesFirst(ctx, apidb.TaskSeriesFirstParams{UserID: userID, SeriesID: &seriesID})
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return Series{}, apierr.NotFound("series")
 	}
 	if err != nil {
@@ -53,7 +54,7 @@ func (s *Store) SpawnOccurrence(ctx context.Context, userID, sourceID, seriesID 
 				return err
 			}
 			return errAlreadySpawned
-		} else if !isNoRows(err) {
+		} else if !pgerr.IsNoRows(err) {
 			return fmt.Errorf("look up occurrence %d of %s: %w", index, seriesID, err)
 		}
 		source, err := s.taskByID(ctx, q, userID, sourceID)
@@ -82,7 +83,7 @@ func (s *Store) SpawnOccurrence(ctx context.Context, userID, sourceID, seriesID 
 			Status: row.Status, Priority: row.Priority, DueAt: row.DueAt, DueDate: row.DueDate,
 			Recurrence: row.Recurrence, SeriesID: &seriesID, OccurrenceIndex: &index, ChangeSeq: seq,
 		})
-		if isUniqueViolation(err, seriesOccurrenceKey) {
+		if pgerr.IsUniqueViolation(err, seriesOccurrenceKey) {
 			return errAlreadySpawned // another replica won the race; read its task below
 		}
 		if err != nil {

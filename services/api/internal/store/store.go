@@ -8,12 +8,9 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
@@ -50,14 +47,3 @@ func (s *Store) inTx(ctx context.Context, fn func(q *apidb.Queries) error) error
 	}
 	return nil
 }
-
-// isUniqueViolation reports whether err is a unique-constraint violation of constraint
-// (any constraint when it is empty).
-func isUniqueViolation(err error, constraint string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" &&
-		(constraint == "" || pgErr.ConstraintName == constraint)
-}
-
-// isNoRows reports whether err means that the query matched no row.
-func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

@@ -11,6 +11,7 @@ import (
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
 )
 
 // MaxTagsPerUser bounds how many tags one user may have.
@@ -41,7 +42,7 @@ func (s *Store) CreateTag(ctx context.Context, userID uuid.UUID, name, color str
 			return apierr.ResourceExhausted(fmt.Sprintf("a user can have at most %d tags", MaxTagsPerUser))
 		}
 		row, err := q.TagCreate(ctx, apidb.TagCreateParams{ID: uuid.Must(uuid.NewV7()), UserID: userID, Name: name, Color: color})
-		if isUniqueViolation(err, tagNameKey) {
+		if pgerr.IsUniqueViolation(err, tagNameKey) {
 			return apierr.AlreadyExists("a tag named %q already exists", name)
 		}
 		if err != nil {
@@ -70,10 +71,10 @@ func (s *Store) ListTags(ctx context.Context, userID uuid.UUID) ([]*taskv1.Tag, 
 // no such tag; AlreadyExists when the new name is taken.
 func (s *Store) UpdateTag(ctx context.Context, userID, id uuid.UUID, name, color *string) (*taskv1.Tag, error) {
 	row, err := s.q.TagUpdate(ctx, apidb.TagUpdateParams{UserID: userID, ID: id, Name: name, Color: color})
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return nil, apierr.NotFound("tag")
 	}
-	if isUniqueViolation(err, tagNameKey) {
+	if pgerr.IsUniqueViolation(err, tagNameKey) {
 		return nil, apierr.AlreadyExists("a tag named %q already exists", *name)
 	}
 	if err != nil {
@@ -91,7 +92,7 @@ func (s *Store) DeleteTag(ctx context.Context, userID, id uuid.UUID) error {
 		if _, _, err := reserveChangeSeqs(ctx, q, userID, 0); err != nil {
 			return err
 		}
-		if _, err := q.TagGet(ctx, apidb.TagGetParams{UserID: userID, ID: id}); isNoRows(err) {
+		if _, err := q.TagGet(ctx, apidb.TagGetParams{UserID: userID, ID: id}); pgerr.IsNoRows(err) {
 			return apierr.NotFound("tag")
 		} else if err != nil {
 			return fmt.Errorf("get tag %s: %w", id, err)

@@ -17,6 +17,7 @@ import (
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
 )
 
 // AllDayReminderHour is the local hour that reminders of an all-day task count back from.
@@ -187,7 +188,7 @@ func (s *Store) mutateTask(ctx context.Context, userID, id uuid.UUID, typ events
 			return err
 		}
 		row, err := q.TaskGetForUpdate(ctx, apidb.TaskGetForUpdateParams{UserID: userID, ID: id})
-		if isNoRows(err) {
+		if pgerr.IsNoRows(err) {
 			return apierr.NotFound("task")
 		}
 		if err != nil {
@@ -233,7 +234,7 @@ func updateRow(ctx context.Context, q *apidb.Queries, row apidb.Task, seq int64,
 // user's row until commit) and returns the first one and the user's time zone.
 func reserveChangeSeqs(ctx context.Context, q *apidb.Queries, userID uuid.UUID, n int64) (int64, *time.Location, error) {
 	res, err := q.UserReserveChangeSeqs(ctx, apidb.UserReserveChangeSeqsParams{ID: userID, N: n})
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return 0, nil, apierr.Unauthenticated("the signed-in account no longer exists")
 	}
 	if err != nil {
@@ -283,7 +284,7 @@ func insertOutbox(ctx context.Context, q *apidb.Queries, id, topic string, msg p
 // taskByID loads one task with its tags and reminders.
 func (s *Store) taskByID(ctx context.Context, q *apidb.Queries, userID, id uuid.UUID) (*taskv1.Task, error) {
 	row, err := q.TaskGet(ctx, apidb.TaskGetParams{UserID: userID, ID: id})
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return nil, apierr.NotFound("task")
 	}
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
 	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
 )
 
 // RefreshTTL is how long a refresh token is accepted.
@@ -42,7 +43,7 @@ func (s *Store) CreateUser(ctx context.Context, u NewUser) (*authv1.User, error)
 		ID: uuid.Must(uuid.NewV7()), Email: u.Email, PasswordHash: u.PasswordHash,
 		DisplayName: u.DisplayName, TimeZone: u.TimeZone,
 	})
-	if isUniqueViolation(err, "users_email_key") {
+	if pgerr.IsUniqueViolation(err, "users_email_key") {
 		return nil, apierr.AlreadyExists("an account with this email already exists")
 	}
 	if err != nil {
@@ -55,7 +56,7 @@ func (s *Store) CreateUser(ctx context.Context, u NewUser) (*authv1.User, error)
 // NotFound when there is none.
 func (s *Store) UserCredentialsByEmail(ctx context.Context, email string) (UserCredentials, error) {
 	row, err := s.q.UserGetByEmail(ctx, email)
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return UserCredentials{}, apierr.NotFound("user")
 	}
 	if err != nil {
@@ -67,7 +68,7 @@ func (s *Store) UserCredentialsByEmail(ctx context.Context, email string) (UserC
 // User returns the user with id; NotFound when there is none.
 func (s *Store) User(ctx context.Context, id uuid.UUID) (*authv1.User, error) {
 	row, err := s.q.UserGet(ctx, id)
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return nil, apierr.NotFound("user")
 	}
 	if err != nil {
@@ -82,7 +83,7 @@ func (s *Store) UpdateProfile(ctx context.Context, id uuid.UUID, displayName, ti
 	var out *authv1.User
 	err := s.inTx(ctx, func(q *apidb.Queries) error {
 		row, err := q.UserUpdateProfile(ctx, apidb.UserUpdateProfileParams{ID: id, DisplayName: displayName, TimeZone: timeZone})
-		if isNoRows(err) {
+		if pgerr.IsNoRows(err) {
 			return apierr.NotFound("user")
 		}
 		if err != nil {
@@ -117,7 +118,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, token string) (RefreshTo
 	)
 	err := s.inTx(ctx, func(q *apidb.Queries) error {
 		row, err := q.RefreshTokenGetForUpdate(ctx, hashToken(token))
-		if isNoRows(err) {
+		if pgerr.IsNoRows(err) {
 			return invalid
 		}
 		if err != nil {
@@ -153,7 +154,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, token string) (RefreshTo
 func (s *Store) RevokeRefreshToken(ctx context.Context, token string) error {
 	return s.inTx(ctx, func(q *apidb.Queries) error {
 		row, err := q.RefreshTokenGetForUpdate(ctx, hashToken(token))
-		if isNoRows(err) {
+		if pgerr.IsNoRows(err) {
 			return nil
 		}
 		if err != nil {
@@ -199,7 +200,7 @@ func userToProto(u apidb.User) *authv1.User {
 // ChangeSeq returns the user's latest change sequence number; 0 for an unknown user.
 func (s *Store) ChangeSeq(ctx context.Context, userID uuid.UUID) (int64, error) {
 	seq, err := s.q.UserChangeSeq(ctx, userID)
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return 0, nil
 	}
 	if err != nil {

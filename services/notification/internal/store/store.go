@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -25,6 +24,7 @@ import (
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
 )
 
 // Schema is the PostgreSQL schema the notification service owns.
@@ -134,10 +134,10 @@ func (s *Store) Notify(ctx context.Context, r Reminder) (*notificationv1.Notific
 		ReminderID: r.ReminderID, Title: r.Title, Due: due, RemindAt: r.RemindAt,
 	})
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	case pgerr.IsNoRows(err):
 		// Stored by an earlier delivery whose ledger row is gone: it was announced then.
 		return nil, commit(ctx, tx, r.EventID)
-	case isDataException(err):
+	case pgerr.IsDataException(err):
 		return nil, fmt.Errorf("notify event %s: %w: %w", r.EventID, ErrUnrecordable, err)
 	case err != nil:
 		return nil, fmt.Errorf("notify event %s: store the notification: %w", r.EventID, err)
@@ -182,13 +182,6 @@ func commit(ctx context.Context, tx pgx.Tx, eventID uuid.UUID) error {
 		return fmt.Errorf("notify event %s: commit: %w", eventID, err)
 	}
 	return nil
-}
-
-// isDataException reports whether PostgreSQL rejected a value itself (SQLSTATE class 22:
-// "\u0000" in text, a time out of range, ...), as opposed to failing to run the query.
-func isDataException(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && len(pgErr.Code) == 5 && pgErr.Code[:2] == "22"
 }
 
 // Cursor is the position after the last notification of a page in the order of List.
