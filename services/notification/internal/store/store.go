@@ -24,6 +24,7 @@ import (
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/outbox"
 	"github.com/taskmesh/taskmesh/pkg/pgerr"
 )
 
@@ -152,7 +153,7 @@ func (s *Store) Notify(ctx context.Context, r Reminder) (*notificationv1.Notific
 		Payload:    &eventsv1.TaskUpdateEvent_Notification{Notification: notif},
 		OccurredAt: notif.GetCreatedAt(),
 	}
-	if err := announce(ctx, q, update); err != nil {
+	if err := announce(ctx, tx, update); err != nil {
 		return nil, fmt.Errorf("notify event %s: %w", r.EventID, err)
 	}
 	if err := commit(ctx, tx, r.EventID); err != nil {
@@ -162,19 +163,10 @@ func (s *Store) Notify(ctx context.Context, r Reminder) (*notificationv1.Notific
 }
 
 // announce writes update, with a new event id, to the outbox (topic task-updates) in the
-// caller's transaction.
-func announce(ctx context.Context, q *notificationdb.Queries, update *eventsv1.TaskUpdateEvent) error {
+// caller's transaction tx.
+func announce(ctx context.Context, tx pgx.Tx, update *eventsv1.TaskUpdateEvent) error {
 	update.EventId = uuid.Must(uuid.NewV7()).String()
-	payload, err := protojson.Marshal(update)
-	if err != nil {
-		return fmt.Errorf("encode the update: %w", err)
-	}
-	if err := q.OutboxInsert(ctx, notificationdb.OutboxInsertParams{
-		ID: uuid.MustParse(update.EventId), Topic: meshnames.TaskUpdates, Payload: payload,
-	}); err != nil {
-		return fmt.Errorf("write the update to the outbox: %w", err)
-	}
-	return nil
+	return outbox.Insert(ctx, tx, meshnames.TaskUpdates, update)
 }
 
 func commit(ctx context.Context, tx pgx.Tx, eventID uuid.UUID) error {
@@ -278,7 +270,7 @@ func (s *Store) mark(ctx context.Context, userID uuid.UUID, update func(*notific
 			return nil
 		}
 		// The user's other open pages refresh their inbox.
-		return announce(ctx, q, &eventsv1.TaskUpdateEvent{
+		return announce(ctx, tx, &eventsv1.TaskUpdateEvent{
 			UserId: userID.String(), Kind: eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_NOTIFICATIONS_READ,
 			Payload:    &eventsv1.TaskUpdateEvent_NotificationsRead{NotificationsRead: &eventsv1.NotificationsRead{UnreadCount: unread}},
 			OccurredAt: timestamppb.Now(),
