@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
@@ -29,7 +30,7 @@ func (s *Store) CreateTag(ctx context.Context, userID uuid.UUID, name, color str
 		color = DefaultTagColor
 	}
 	var out *taskv1.Tag
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		// Lock the user's row so that concurrent creations count each other.
 		if _, _, err := reserveChangeSeqs(ctx, q, userID, 0); err != nil {
 			return err
@@ -87,7 +88,7 @@ func (s *Store) UpdateTag(ctx context.Context, userID, id uuid.UUID, name, color
 // changed (new version and change_seq, events in the outbox). NotFound when the user has
 // no such tag.
 func (s *Store) DeleteTag(ctx context.Context, userID, id uuid.UUID) error {
-	return s.inTx(ctx, func(q *apidb.Queries) error {
+	return s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		// Lock order is always user row, then task rows (as in mutateTask).
 		if _, _, err := reserveChangeSeqs(ctx, q, userID, 0); err != nil {
 			return err
@@ -128,7 +129,7 @@ func (s *Store) DeleteTag(ctx context.Context, userID, id uuid.UUID) error {
 			if err != nil {
 				return err
 			}
-			if err := writeTaskEvents(ctx, q, userID, eventsv1.TaskEventType_TASK_EVENT_TYPE_UPDATED, befores[i], after); err != nil {
+			if err := writeTaskEvents(ctx, tx, userID, eventsv1.TaskEventType_TASK_EVENT_TYPE_UPDATED, befores[i], after); err != nil {
 				return err
 			}
 		}

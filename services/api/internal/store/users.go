@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
 	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/pgerr"
+	"github.com/taskmesh/taskmesh/services/api/internal/taskrules"
 )
 
 // RefreshTTL is how long a refresh token is accepted.
@@ -81,7 +83,7 @@ func (s *Store) User(ctx context.Context, id uuid.UUID) (*authv1.User, error) {
 // the deadline of the user's all-day tasks to the end of their day in that zone.
 func (s *Store) UpdateProfile(ctx context.Context, id uuid.UUID, displayName, timeZone *string) (*authv1.User, error) {
 	var out *authv1.User
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		row, err := q.UserUpdateProfile(ctx, apidb.UserUpdateProfileParams{ID: id, DisplayName: displayName, TimeZone: timeZone})
 		if pgerr.IsNoRows(err) {
 			return apierr.NotFound("user")
@@ -116,7 +118,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, token string) (RefreshTo
 		reused  bool
 		invalid = apierr.Unauthenticated("refresh token is invalid or expired; sign in again")
 	)
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		row, err := q.RefreshTokenGetForUpdate(ctx, hashToken(token))
 		if pgerr.IsNoRows(err) {
 			return invalid
@@ -152,7 +154,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, token string) (RefreshTo
 
 // RevokeRefreshToken revokes the family of token. Unknown tokens are ignored.
 func (s *Store) RevokeRefreshToken(ctx context.Context, token string) error {
-	return s.inTx(ctx, func(q *apidb.Queries) error {
+	return s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		row, err := q.RefreshTokenGetForUpdate(ctx, hashToken(token))
 		if pgerr.IsNoRows(err) {
 			return nil
@@ -230,7 +232,7 @@ func moveAllDayTasks(ctx context.Context, q *apidb.Queries, userID uuid.UUID, ti
 		y, m, d := r.DueDate.Time.Date()
 		ids[i] = r.ID
 		deadlines[i] = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
-		anchors[i] = time.Date(y, m, d, AllDayReminderHour, 0, 0, 0, loc)
+		anchors[i] = time.Date(y, m, d, taskrules.AllDayReminderHour, 0, 0, 0, loc)
 	}
 	if err := q.TaskSetDeadlines(ctx, apidb.TaskSetDeadlinesParams{UserID: userID, Ids: ids, DueAts: deadlines}); err != nil {
 		return fmt.Errorf("move all-day deadlines of %s: %w", userID, err)
