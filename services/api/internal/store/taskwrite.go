@@ -108,12 +108,14 @@ func prepareWrite(ctx context.Context, q *apidb.Queries, row *apidb.Task, t *tas
 
 	w := &taskWrite{}
 	if changed&taskrules.Tags != 0 {
-		owned, err := q.TagCountOwned(ctx, apidb.TagCountOwnedParams{UserID: row.UserID, Ids: plan.TagIDs})
-		if err != nil {
-			return nil, fmt.Errorf("check tags: %w", err)
-		}
-		if err := taskrules.RequireOwnedTags(plan.TagIDs, owned); err != nil {
-			return nil, err
+		if len(plan.TagIDs) > 0 { // no tags: nothing to own, no query
+			owned, err := q.TagCountOwned(ctx, apidb.TagCountOwnedParams{UserID: row.UserID, Ids: plan.TagIDs})
+			if err != nil {
+				return nil, fmt.Errorf("check tags: %w", err)
+			}
+			if err := taskrules.RequireOwnedTags(plan.TagIDs, owned); err != nil {
+				return nil, err
+			}
 		}
 		w.tags, w.setTags = plan.TagIDs, true
 	}
