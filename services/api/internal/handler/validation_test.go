@@ -179,7 +179,7 @@ func newValidationFixture(ctx context.Context, t *testing.T, u *clients) *valida
 // server trims with the Unicode-aware strings.TrimSpace.
 const (
 	blankTitleBug = "BUG: the title.not_blank rule (this.matches('\\\\S'), RE2 \\S is ASCII-only) accepts a title of only Unicode spaces or \\v, " +
-		"and store/taskwrite.go prepareWrite stores strings.TrimSpace(title) = \"\": a task with an empty title, against the rules of Task.title."
+		"and taskrules.PlanTask keeps strings.TrimSpace(title) = \"\": a task with an empty title, against the rules of Task.title."
 	blankTagBug = "BUG: the name.not_blank rule accepts a name of only Unicode spaces, and handler/tag.go CreateTag/UpdateTag store strings.TrimSpace(name) = \"\": a tag with an empty name."
 )
 
