@@ -9,10 +9,8 @@
 // row is published once. The relay wakes on NOTIFY "<schema>.outbox" (sent by a trigger
 // at commit) and polls slowly as a safety net.
 //
-// The table, in the service's schema, must have the shape the api migration creates:
-//
-//	outbox(seq bigint identity primary key, id uuid unique, topic text, payload jsonb,
-//	       created_at timestamptz, published_at timestamptz)
+// The package owns both halves of the outbox: its table (migration.sql, added to a
+// service's migrations by WithMigration) and Insert write it, the Relay reads it.
 package outbox
 
 import (

@@ -15,7 +15,6 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
-	apisql "github.com/taskmesh/taskmesh/sql/api"
 )
 
 // recorder stands in for the Dapr client: it records what was published and can fail.
@@ -46,11 +45,12 @@ func (r *recorder) published() []string {
 	return append([]string(nil), r.ids...)
 }
 
-// newPool is a fresh database with the api schema (its outbox has the relay's shape).
+// newPool is a fresh database whose schema "api" holds nothing but the outbox table, as
+// this package's migration creates it.
 func newPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	url := pgtest.NewDatabase(t, func(ctx context.Context, url string) error {
-		return pgschema.Migrate(ctx, url, "api", apisql.Migrations, "migrations")
+		return pgschema.Migrate(ctx, url, "api", WithMigration(noMigrations, "migrations", 1), "migrations")
 	})
 	pool, err := pgschema.Pool(context.Background(), url, "api")
 	if err != nil {

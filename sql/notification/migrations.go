@@ -2,9 +2,15 @@
 // the binary applies them on start (see pkg/pgschema).
 package notificationsql
 
-import "embed"
+import (
+	"embed"
 
-// Migrations are the notification schema's goose migrations, in the folder "migrations".
-//
+	"github.com/taskmesh/taskmesh/pkg/outbox"
+)
+
 //go:embed migrations/*.sql
-var Migrations embed.FS
+var own embed.FS
+
+// Migrations are the notification schema's goose migrations, in the folder "migrations":
+// the files there, and pkg/outbox's table as version 00003.
+var Migrations = outbox.WithMigration(own, "migrations", 3)

@@ -11,15 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-type Outbox struct {
-	Seq         int64      `db:"seq"`
-	ID          uuid.UUID  `db:"id"`
-	Topic       string     `db:"topic"`
-	Payload     []byte     `db:"payload"`
-	CreatedAt   time.Time  `db:"created_at"`
-	PublishedAt *time.Time `db:"published_at"`
-}
-
 type RefreshToken struct {
 	ID         uuid.UUID  `db:"id"`
 	UserID     uuid.UUID  `db:"user_id"`

@@ -13,9 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const reminderInsert = `-- name: ReminderInsert :exec
+const reminderInsert = `-- name: ReminderInsert :one
 INSERT INTO reminders (id, task_id, user_id, position, at, before_due_seconds, remind_at, fired_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id, task_id, user_id, position, at, before_due_seconds, remind_at, fired_at
 `
 
 type ReminderInsertParams struct {
@@ -29,8 +30,8 @@ type ReminderInsertParams struct {
 	FiredAt          *time.Time `db:"fired_at"`
 }
 
-func (q *Queries) ReminderInsert(ctx context.Context, arg ReminderInsertParams) error {
-	_, err := q.db.Exec(ctx, reminderInsert,
+func (q *Queries) ReminderInsert(ctx context.Context, arg ReminderInsertParams) (Reminder, error) {
+	row := q.db.QueryRow(ctx, reminderInsert,
 		arg.ID,
 		arg.TaskID,
 		arg.UserID,
@@ -40,7 +41,18 @@ func (q *Queries) ReminderInsert(ctx context.Context, arg ReminderInsertParams) 
 		arg.RemindAt,
 		arg.FiredAt,
 	)
-	return err
+	var i Reminder
+	err := row.Scan(
+		&i.ID,
+		&i.TaskID,
+		&i.UserID,
+		&i.Position,
+		&i.At,
+		&i.BeforeDueSeconds,
+		&i.RemindAt,
+		&i.FiredAt,
+	)
+	return i, err
 }
 
 const reminderShiftRelative = `-- name: ReminderShiftRelative :exec
@@ -274,11 +286,12 @@ func (q *Queries) TaskIDsWithTagForUpdate(ctx context.Context, arg TaskIDsWithTa
 	return items, nil
 }
 
-const taskInsert = `-- name: TaskInsert :exec
+const taskInsert = `-- name: TaskInsert :one
 INSERT INTO tasks (id, user_id, title, description, status, priority, due_at, due_date,
                    recurrence, series_id, occurrence_index, change_seq)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
         $9, $10, $11, $12)
+RETURNING id, user_id, title, description, status, priority, due_at, due_date, recurrence, series_id, occurrence_index, completed_at, created_at, updated_at, deleted_at, version, change_seq
 `
 
 type TaskInsertParams struct {
@@ -296,8 +309,9 @@ type TaskInsertParams struct {
 	ChangeSeq       int64       `db:"change_seq"`
 }
 
-func (q *Queries) TaskInsert(ctx context.Context, arg TaskInsertParams) error {
-	_, err := q.db.Exec(ctx, taskInsert,
+// Returns the row as written (with its defaults), so a create needs no read-back.
+func (q *Queries) TaskInsert(ctx context.Context, arg TaskInsertParams) (Task, error) {
+	row := q.db.QueryRow(ctx, taskInsert,
 		arg.ID,
 		arg.UserID,
 		arg.Title,
@@ -311,7 +325,27 @@ func (q *Queries) TaskInsert(ctx context.Context, arg TaskInsertParams) error {
 		arg.OccurrenceIndex,
 		arg.ChangeSeq,
 	)
-	return err
+	var i Task
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Title,
+		&i.Description,
+		&i.Status,
+		&i.Priority,
+		&i.DueAt,
+		&i.DueDate,
+		&i.Recurrence,
+		&i.SeriesID,
+		&i.OccurrenceIndex,
+		&i.CompletedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Version,
+		&i.ChangeSeq,
+	)
+	return i, err
 }
 
 const taskListByIDs = `-- name: TaskListByIDs :many
@@ -454,9 +488,14 @@ func (q *Queries) TaskSyncSince(ctx context.Context, arg TaskSyncSinceParams) ([
 	return items, nil
 }
 
-const taskTagsAdd = `-- name: TaskTagsAdd :exec
-INSERT INTO task_tags (task_id, tag_id)
-SELECT $1, unnest($2::uuid[])
+const taskTagsAdd = `-- name: TaskTagsAdd :many
+WITH added AS (
+    INSERT INTO task_tags (task_id, tag_id)
+    SELECT $1, unnest($2::uuid[])
+    RETURNING tag_id
+)
+SELECT a.tag_id FROM added a JOIN tags g ON g.id = a.tag_id
+ORDER BY lower(g.name), g.id
 `
 
 type TaskTagsAddParams struct {
@@ -464,9 +503,25 @@ type TaskTagsAddParams struct {
 	TagIds []uuid.UUID `db:"tag_ids"`
 }
 
-func (q *Queries) TaskTagsAdd(ctx context.Context, arg TaskTagsAddParams) error {
-	_, err := q.db.Exec(ctx, taskTagsAdd, arg.TaskID, arg.TagIds)
-	return err
+// Tags the task and returns the tag ids in the order TaskTagsForTasks lists them.
+func (q *Queries) TaskTagsAdd(ctx context.Context, arg TaskTagsAddParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, taskTagsAdd, arg.TaskID, arg.TagIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var tag_id uuid.UUID
+		if err := rows.Scan(&tag_id); err != nil {
+			return nil, err
+		}
+		items = append(items, tag_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const taskTagsClear = `-- name: TaskTagsClear :exec

@@ -23,15 +23,6 @@ type Notification struct {
 	ReadAt     *time.Time `db:"read_at"`
 }
 
-type Outbox struct {
-	Seq         int64      `db:"seq"`
-	ID          uuid.UUID  `db:"id"`
-	Topic       string     `db:"topic"`
-	Payload     []byte     `db:"payload"`
-	CreatedAt   time.Time  `db:"created_at"`
-	PublishedAt *time.Time `db:"published_at"`
-}
-
 type ProcessedEvent struct {
 	EventID     uuid.UUID `db:"event_id"`
 	Outcome     string    `db:"outcome"`

@@ -103,36 +103,11 @@ CREATE TABLE reminders (
 CREATE INDEX reminders_task_idx ON reminders (task_id, position);
 CREATE INDEX reminders_pending_idx ON reminders (remind_at) WHERE fired_at IS NULL;
 
--- Transactional outbox: each change inserts its events here in its own transaction; a
--- relay publishes them in seq order and stamps published_at.
-CREATE TABLE outbox (
-    seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- The event_id inside the payload, and the CloudEvent id.
-    id           uuid        NOT NULL UNIQUE,
-    topic        text        NOT NULL,
-    -- The event (a taskmesh.events.v1 message) as protojson: the CloudEvent data.
-    payload      jsonb       NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz
-);
-CREATE INDEX outbox_unpublished_idx ON outbox (seq) WHERE published_at IS NULL;
-
--- Wake the relay as soon as rows commit (NOTIFY is delivered at commit). The channel is
--- "<schema>.outbox", so services sharing a database do not wake each other.
--- +goose StatementBegin
-CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify(TG_TABLE_SCHEMA || '.outbox', '');
-    RETURN NULL;
-END;
-$$;
--- +goose StatementEnd
-CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
-    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+-- The outbox table is pkg/outbox's own migration, added to this schema's migrations as
+-- 00003_outbox.sql (see migrations.go). Databases migrated before that got the same table
+-- from this file; the outbox migration is idempotent, so it leaves theirs as it is.
 
 -- +goose Down
-DROP TABLE outbox;
-DROP FUNCTION outbox_notify();
 DROP TABLE reminders;
 DROP TABLE task_tags;
 DROP TABLE tasks;

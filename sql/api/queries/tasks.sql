@@ -1,8 +1,10 @@
--- name: TaskInsert :exec
+-- name: TaskInsert :one
+-- Returns the row as written (with its defaults), so a create needs no read-back.
 INSERT INTO tasks (id, user_id, title, description, status, priority, due_at, due_date,
                    recurrence, series_id, occurrence_index, change_seq)
 VALUES (@id, @user_id, @title, @description, @status, @priority, @due_at, @due_date,
-        @recurrence, @series_id, @occurrence_index, @change_seq);
+        @recurrence, @series_id, @occurrence_index, @change_seq)
+RETURNING *;
 
 -- name: TaskGet :one
 SELECT * FROM tasks WHERE user_id = @user_id AND id = @id;
@@ -60,9 +62,15 @@ ORDER BY tt.task_id, lower(g.name), g.id;
 -- name: TaskTagsClear :exec
 DELETE FROM task_tags WHERE task_id = @task_id;
 
--- name: TaskTagsAdd :exec
-INSERT INTO task_tags (task_id, tag_id)
-SELECT @task_id, unnest(@tag_ids::uuid[]);
+-- name: TaskTagsAdd :many
+-- Tags the task and returns the tag ids in the order TaskTagsForTasks lists them.
+WITH added AS (
+    INSERT INTO task_tags (task_id, tag_id)
+    SELECT @task_id, unnest(@tag_ids::uuid[])
+    RETURNING tag_id
+)
+SELECT a.tag_id FROM added a JOIN tags g ON g.id = a.tag_id
+ORDER BY lower(g.name), g.id;
 
 -- name: RemindersForTasks :many
 SELECT * FROM reminders
@@ -72,9 +80,10 @@ ORDER BY task_id, position;
 -- name: RemindersClear :exec
 DELETE FROM reminders WHERE task_id = @task_id;
 
--- name: ReminderInsert :exec
+-- name: ReminderInsert :one
 INSERT INTO reminders (id, task_id, user_id, position, at, before_due_seconds, remind_at, fired_at)
-VALUES (@id, @task_id, @user_id, @position, @at, @before_due_seconds, @remind_at, @fired_at);
+VALUES (@id, @task_id, @user_id, @position, @at, @before_due_seconds, @remind_at, @fired_at)
+RETURNING *;
 
 -- name: TaskAllDayDates :many
 -- The user's all-day tasks and their dates, to recompute deadlines after a time zone

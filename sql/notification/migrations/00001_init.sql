@@ -36,36 +36,10 @@ CREATE INDEX notifications_user_created_idx ON notifications (user_id, created_a
 CREATE INDEX notifications_user_unread_idx ON notifications (user_id, created_at DESC, id DESC)
     WHERE read_at IS NULL;
 
--- Transactional outbox, in the shape pkg/outbox requires: the TaskUpdateEvent announcing a
--- notification is inserted in the notification's transaction; the relay publishes it.
-CREATE TABLE outbox (
-    seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- The event_id inside the payload, and the CloudEvent id.
-    id           uuid        NOT NULL UNIQUE,
-    topic        text        NOT NULL,
-    -- The event (a taskmesh.events.v1 message) as protojson: the CloudEvent data.
-    payload      jsonb       NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz
-);
-CREATE INDEX outbox_unpublished_idx ON outbox (seq) WHERE published_at IS NULL;
-
--- Wake the relay as soon as rows commit (NOTIFY is delivered at commit). The channel is
--- "<schema>.outbox", so services sharing a database do not wake each other. The function
--- lives in this schema, so it does not clash with the api's function of the same name.
--- +goose StatementBegin
-CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify(TG_TABLE_SCHEMA || '.outbox', '');
-    RETURN NULL;
-END;
-$$;
--- +goose StatementEnd
-CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
-    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+-- The outbox table is pkg/outbox's own migration, added to this schema's migrations as
+-- 00003_outbox.sql (see migrations.go). Databases migrated before that got the same table
+-- from this file; the outbox migration is idempotent, so it leaves theirs as it is.
 
 -- +goose Down
-DROP TABLE outbox;
-DROP FUNCTION outbox_notify();
 DROP TABLE notifications;
 DROP TABLE processed_events;

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -17,6 +16,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/pagetoken"
 	"github.com/taskmesh/taskmesh/pkg/recurrence"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
+	"github.com/taskmesh/taskmesh/services/api/internal/taskrules"
 )
 
 // defaultSyncPageSize is SyncTasks' page size when the request sets none.
@@ -71,16 +71,11 @@ func (s *TaskServer) UpdateTask(ctx context.Context, req *connect.Request[taskv1
 	if err != nil {
 		return nil, err
 	}
-	paths := m.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, apierr.Invalid("update_mask", "update_mask.required", "name the fields to change, e.g. title")
+	mask, err := taskrules.ParseMask(m.GetUpdateMask().GetPaths())
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range paths {
-		if _, ok := store.UpdatableFields[p]; !ok {
-			return nil, apierr.Invalid("update_mask", "update_mask.path", "cannot update "+quote(p)+": updatable fields are title, description, priority, tag_ids, due, reminders, recurrence")
-		}
-	}
-	task, err := s.store.UpdateTask(ctx, userID, id, m.GetTask(), paths, m.GetExpectedVersion())
+	task, err := s.store.UpdateTask(ctx, userID, id, m.GetTask(), mask, m.GetExpectedVersion())
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +186,7 @@ func (s *TaskServer) PreviewOccurrences(ctx context.Context, req *connect.Reques
 	}
 	rule, err := recurrence.FromProto(req.Msg.GetRule())
 	if err != nil {
-		return nil, store.RuleError("rule", err)
+		return nil, taskrules.RuleError("rule", err)
 	}
 	start, err := recurrence.FromProtoDue(req.Msg.GetStart())
 	if err != nil {
@@ -207,7 +202,7 @@ func (s *TaskServer) PreviewOccurrences(ctx context.Context, req *connect.Reques
 	}
 	occ, err := recurrence.Occurrences(rule, start, loc, int(req.Msg.GetCount()))
 	if err != nil {
-		return nil, store.RuleError("rule", err)
+		return nil, taskrules.RuleError("rule", err)
 	}
 	out := make([]*taskv1.Due, len(occ))
 	for i, o := range occ {
@@ -234,5 +229,3 @@ func userAndID(ctx context.Context, field, raw string) (uuid.UUID, uuid.UUID, er
 	id, err := parseID(field, raw)
 	return userID, id, err
 }
-
-func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }

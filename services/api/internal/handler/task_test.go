@@ -2,10 +2,12 @@ package handler_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -96,5 +98,55 @@ func TestUpdateTaskWithStaleVersionIsAbortedAndChangesNothing(t *testing.T) {
 	}
 	if got.Msg.GetTask().GetTitle() != "v2" || got.Msg.GetTask().GetVersion() != 2 {
 		t.Fatalf("a stale update changed the task: %v", got.Msg.GetTask())
+	}
+}
+
+// TestCreateTaskAnswersWhatIsStored: CreateTask builds its answer from the rows it wrote;
+// that answer is exactly what GetTask reads back (tags in name order whatever the request's
+// order, reminders in position order with their ids, series, version, timestamps).
+func TestCreateTaskAnswersWhatIsStored(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.newUser(rpctest.Connect)
+	var tagIDs []string
+	for _, name := range []string{"zebra", "Apple", "mango"} {
+		tag, err := u.tags.CreateTag(ctx, connect.NewRequest(&taskv1.CreateTagRequest{Name: name}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tagIDs = append(tagIDs, tag.Msg.GetTag().GetId())
+	}
+	due := time.Date(2031, 3, 9, 0, 0, 0, 0, time.UTC)
+	for _, in := range []*taskv1.Task{
+		{Title: "bare"},
+		{
+			Title: "full", Description: "d", Priority: taskv1.Priority_PRIORITY_LOW, TagIds: tagIDs,
+			Due: &taskv1.Due{Kind: &taskv1.Due_Date{Date: &taskv1.Date{Year: 2031, Month: 3, Day: 9}}},
+			Reminders: []*taskv1.Reminder{
+				{When: &taskv1.Reminder_At{At: timestamppb.New(due.Add(-48 * time.Hour))}},
+				{When: &taskv1.Reminder_BeforeDue{BeforeDue: durationpb.New(time.Hour)}},
+			},
+			Recurrence: &taskv1.RecurrenceRule{Frequency: taskv1.Frequency_FREQUENCY_MONTHLY, Interval: 1},
+		},
+	} {
+		t.Run(in.GetTitle(), func(t *testing.T) {
+			created, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: in}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := u.tasks.GetTask(ctx, connect.NewRequest(&taskv1.GetTaskRequest{Id: created.Msg.GetTask().GetId()}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(created.Msg.GetTask(), got.Msg.GetTask()) {
+				t.Errorf("CreateTask answered\n%v\nGetTask reads\n%v", created.Msg.GetTask(), got.Msg.GetTask())
+			}
+			if len(in.GetTagIds()) > 0 {
+				want := []string{tagIDs[1], tagIDs[2], tagIDs[0]} // Apple, mango, zebra
+				if !slices.Equal(created.Msg.GetTask().GetTagIds(), want) {
+					t.Errorf("tags %v, want %v (by name)", created.Msg.GetTask().GetTagIds(), want)
+				}
+			}
+		})
 	}
 }

@@ -179,7 +179,7 @@ func newValidationFixture(ctx context.Context, t *testing.T, u *clients) *valida
 // server trims with the Unicode-aware strings.TrimSpace.
 const (
 	blankTitleBug = "BUG: the title.not_blank rule (this.matches('\\\\S'), RE2 \\S is ASCII-only) accepts a title of only Unicode spaces or \\v, " +
-		"and store/taskwrite.go prepareWrite stores strings.TrimSpace(title) = \"\": a task with an empty title, against the rules of Task.title."
+		"and taskrules.PlanTask keeps strings.TrimSpace(title) = \"\": a task with an empty title, against the rules of Task.title."
 	blankTagBug = "BUG: the name.not_blank rule accepts a name of only Unicode spaces, and handler/tag.go CreateTag/UpdateTag store strings.TrimSpace(name) = \"\": a tag with an empty name."
 )
 
@@ -396,6 +396,54 @@ func TestValidationDetailsTravelOverGRPC(t *testing.T) {
 			rpctest.WantInvalid(t, tc.call(ctx, u), tc.field)
 			wantNothingWritten(ctx, t, e, before)
 		})
+	}
+}
+
+// TestEveryViolationIsReported: a request with two bad fields hears about both, in the
+// violations detail and in the message, whether the protovalidate interceptor finds them
+// (CreateTask) or the task rules do on the merged task (UpdateTask), over Connect and
+// gRPC; nothing is written.
+func TestEveryViolationIsReported(t *testing.T) {
+	e := newOwnEnv(t)
+	ctx := context.Background()
+	bad := &taskv1.Task{Title: strings.Repeat("x", 501), Description: strings.Repeat("d", 10001)}
+	for _, p := range []rpctest.Protocol{rpctest.Connect, rpctest.GRPC} {
+		u := e.newUser(p)
+		created, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: &taskv1.Task{Title: "fine"}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		task := created.Msg.GetTask()
+		calls := map[string]func() error{
+			"CreateTask": func() error {
+				_, err := u.tasks.CreateTask(ctx, connect.NewRequest(&taskv1.CreateTaskRequest{Task: bad}))
+				return err
+			},
+			"UpdateTask": func() error {
+				in := proto.CloneOf(bad)
+				in.Id = task.GetId()
+				_, err := u.tasks.UpdateTask(ctx, connect.NewRequest(&taskv1.UpdateTaskRequest{
+					Task: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title", "description"}}, ExpectedVersion: task.GetVersion(),
+				}))
+				return err
+			},
+		}
+		for name, call := range calls {
+			t.Run(p.Name+"/"+name, func(t *testing.T) {
+				before := snapshotCounts(ctx, t, e)
+				err := call()
+				rpctest.WantInvalid(t, err, "task.title")
+				rpctest.WantInvalid(t, err, "task.description")
+				if name == "UpdateTask" { // the interceptor's message is protovalidate's own
+					for _, f := range []string{"task.title", "task.description"} {
+						if !strings.Contains(err.Error(), f) {
+							t.Errorf("the message does not name %s: %v", f, err)
+						}
+					}
+				}
+				wantNothingWritten(ctx, t, e, before)
+			})
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -13,6 +14,7 @@ import (
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/outbox"
 )
 
 // SweepBatch is how many reminders one sweep transaction claims.
@@ -36,7 +38,7 @@ func (s *Store) SweepReminders(ctx context.Context, now time.Time) (int, error) 
 
 func (s *Store) sweepBatch(ctx context.Context, now time.Time) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		rows, err := q.ReminderClaimDue(ctx, apidb.ReminderClaimDueParams{Now: now, MaxRows: SweepBatch})
 		if err != nil {
 			return fmt.Errorf("claim due reminders: %w", err)
@@ -47,7 +49,7 @@ func (s *Store) sweepBatch(ctx context.Context, now time.Time) (int, error) {
 				UserId: r.UserID.String(), Title: r.Title, Due: dueOf(r.DueAt, r.DueDate),
 				RemindAt: timestamppb.New(r.RemindAt), OccurredAt: timestamppb.New(now),
 			}
-			if err := insertOutbox(ctx, q, ev.EventId, meshnames.Reminders, ev); err != nil {
+			if err := outbox.Insert(ctx, tx, meshnames.Reminders, ev); err != nil {
 				return err
 			}
 		}

@@ -6,11 +6,14 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
+	"github.com/taskmesh/taskmesh/services/api/internal/taskrules"
 )
 
 const seriesOccurrenceKey = "tasks_series_occurrence_key"
@@ -25,7 +28,7 @@ type Series struct {
 // NotFound when the user has no such series.
 func (s *Store) Series(ctx context.Context, userID, seriesID uuid.UUID) (Series, error) {
 	row, err := s.q.TaskSeriesFirst(ctx, apidb.TaskSeriesFirstParams{UserID: userID, SeriesID: &seriesID})
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return Series{}, apierr.NotFound("series")
 	}
 	if err != nil {
@@ -42,7 +45,7 @@ func (s *Store) Series(ctx context.Context, userID, seriesID uuid.UUID) (Series,
 // that series.
 func (s *Store) SpawnOccurrence(ctx context.Context, userID, sourceID, seriesID uuid.UUID, index int32, due *taskv1.Due) (*taskv1.Task, bool, error) {
 	var out *taskv1.Task
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		seq, loc, err := reserveChangeSeqs(ctx, q, userID, 1)
 		if err != nil {
 			return err
@@ -53,7 +56,7 @@ func (s *Store) SpawnOccurrence(ctx context.Context, userID, sourceID, seriesID 
 				return err
 			}
 			return errAlreadySpawned
-		} else if !isNoRows(err) {
+		} else if !pgerr.IsNoRows(err) {
 			return fmt.Errorf("look up occurrence %d of %s: %w", index, seriesID, err)
 		}
 		source, err := s.taskByID(ctx, q, userID, sourceID)
@@ -72,29 +75,22 @@ func (s *Store) SpawnOccurrence(ctx context.Context, userID, sourceID, seriesID 
 				next.Reminders = append(next.Reminders, &taskv1.Reminder{When: &taskv1.Reminder_BeforeDue{BeforeDue: r.GetBeforeDue()}})
 			}
 		}
-		row := apidb.Task{ID: uuid.Must(uuid.NewV7()), UserID: userID, Status: int16(taskv1.TaskStatus_TASK_STATUS_PENDING)}
-		w, err := s.prepareWrite(ctx, q, &row, next, loc, nil, fieldsAll)
+		row := apidb.Task{
+			ID: uuid.Must(uuid.NewV7()), UserID: userID, Status: int16(taskv1.TaskStatus_TASK_STATUS_PENDING),
+			SeriesID: &seriesID, OccurrenceIndex: &index,
+		}
+		w, err := prepareWrite(ctx, q, &row, next, loc, nil, taskrules.All)
 		if err != nil {
 			return err
 		}
-		err = q.TaskInsert(ctx, apidb.TaskInsertParams{
-			ID: row.ID, UserID: userID, Title: row.Title, Description: row.Description,
-			Status: row.Status, Priority: row.Priority, DueAt: row.DueAt, DueDate: row.DueDate,
-			Recurrence: row.Recurrence, SeriesID: &seriesID, OccurrenceIndex: &index, ChangeSeq: seq,
-		})
-		if isUniqueViolation(err, seriesOccurrenceKey) {
+		out, err = insertTask(ctx, q, row, w, seq)
+		if pgerr.IsUniqueViolation(err, seriesOccurrenceKey) {
 			return errAlreadySpawned // another replica won the race; read its task below
 		}
 		if err != nil {
 			return fmt.Errorf("insert occurrence %d of %s: %w", index, seriesID, err)
 		}
-		if err := w.apply(ctx, q, row.ID, userID); err != nil {
-			return err
-		}
-		if out, err = s.taskByID(ctx, q, userID, row.ID); err != nil {
-			return err
-		}
-		return writeTaskEvents(ctx, q, userID, eventsv1.TaskEventType_TASK_EVENT_TYPE_CREATED, nil, out)
+		return writeTaskEvents(ctx, tx, userID, eventsv1.TaskEventType_TASK_EVENT_TYPE_CREATED, nil, out)
 	})
 	if errors.Is(err, errAlreadySpawned) {
 		if out == nil { // lost an insert race: the winner's task is committed now

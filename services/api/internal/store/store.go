@@ -8,12 +8,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
@@ -35,14 +33,14 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, q: apidb.New(pool), now: time.Now}
 }
 
-// inTx runs fn in a transaction and commits it when fn returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(q *apidb.Queries) error) error {
+// inTx runs fn in a transaction (tx, and q on it) and commits it when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx, q *apidb.Queries) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
-	if err := fn(s.q.WithTx(tx)); err != nil {
+	if err := fn(tx, s.q.WithTx(tx)); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -50,14 +48,3 @@ func (s *Store) inTx(ctx context.Context, fn func(q *apidb.Queries) error) error
 	}
 	return nil
 }
-
-// isUniqueViolation reports whether err is a unique-constraint violation of constraint
-// (any constraint when it is empty).
-func isUniqueViolation(err error, constraint string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" &&
-		(constraint == "" || pgErr.ConstraintName == constraint)
-}
-
-// isNoRows reports whether err means that the query matched no row.
-func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

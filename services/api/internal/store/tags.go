@@ -5,12 +5,14 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
 )
 
 // MaxTagsPerUser bounds how many tags one user may have.
@@ -28,7 +30,7 @@ func (s *Store) CreateTag(ctx context.Context, userID uuid.UUID, name, color str
 		color = DefaultTagColor
 	}
 	var out *taskv1.Tag
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		// Lock the user's row so that concurrent creations count each other.
 		if _, _, err := reserveChangeSeqs(ctx, q, userID, 0); err != nil {
 			return err
@@ -41,7 +43,7 @@ func (s *Store) CreateTag(ctx context.Context, userID uuid.UUID, name, color str
 			return apierr.ResourceExhausted(fmt.Sprintf("a user can have at most %d tags", MaxTagsPerUser))
 		}
 		row, err := q.TagCreate(ctx, apidb.TagCreateParams{ID: uuid.Must(uuid.NewV7()), UserID: userID, Name: name, Color: color})
-		if isUniqueViolation(err, tagNameKey) {
+		if pgerr.IsUniqueViolation(err, tagNameKey) {
 			return apierr.AlreadyExists("a tag named %q already exists", name)
 		}
 		if err != nil {
@@ -70,10 +72,10 @@ func (s *Store) ListTags(ctx context.Context, userID uuid.UUID) ([]*taskv1.Tag, 
 // no such tag; AlreadyExists when the new name is taken.
 func (s *Store) UpdateTag(ctx context.Context, userID, id uuid.UUID, name, color *string) (*taskv1.Tag, error) {
 	row, err := s.q.TagUpdate(ctx, apidb.TagUpdateParams{UserID: userID, ID: id, Name: name, Color: color})
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return nil, apierr.NotFound("tag")
 	}
-	if isUniqueViolation(err, tagNameKey) {
+	if pgerr.IsUniqueViolation(err, tagNameKey) {
 		return nil, apierr.AlreadyExists("a tag named %q already exists", *name)
 	}
 	if err != nil {
@@ -86,12 +88,12 @@ func (s *Store) UpdateTag(ctx context.Context, userID, id uuid.UUID, name, color
 // changed (new version and change_seq, events in the outbox). NotFound when the user has
 // no such tag.
 func (s *Store) DeleteTag(ctx context.Context, userID, id uuid.UUID) error {
-	return s.inTx(ctx, func(q *apidb.Queries) error {
+	return s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		// Lock order is always user row, then task rows (as in mutateTask).
 		if _, _, err := reserveChangeSeqs(ctx, q, userID, 0); err != nil {
 			return err
 		}
-		if _, err := q.TagGet(ctx, apidb.TagGetParams{UserID: userID, ID: id}); isNoRows(err) {
+		if _, err := q.TagGet(ctx, apidb.TagGetParams{UserID: userID, ID: id}); pgerr.IsNoRows(err) {
 			return apierr.NotFound("tag")
 		} else if err != nil {
 			return fmt.Errorf("get tag %s: %w", id, err)
@@ -127,7 +129,7 @@ func (s *Store) DeleteTag(ctx context.Context, userID, id uuid.UUID) error {
 			if err != nil {
 				return err
 			}
-			if err := writeTaskEvents(ctx, q, userID, eventsv1.TaskEventType_TASK_EVENT_TYPE_UPDATED, befores[i], after); err != nil {
+			if err := writeTaskEvents(ctx, tx, userID, eventsv1.TaskEventType_TASK_EVENT_TYPE_UPDATED, befores[i], after); err != nil {
 				return err
 			}
 		}

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -17,10 +17,10 @@ import (
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/outbox"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
+	"github.com/taskmesh/taskmesh/services/api/internal/taskrules"
 )
-
-// AllDayReminderHour is the local hour that reminders of an all-day task count back from.
-const AllDayReminderHour = 9
 
 // CreateTask stores a new task for userID from the input fields of in (title,
 // description, priority, tag_ids, due, reminders, recurrence; in has passed protovalidate)
@@ -28,36 +28,20 @@ const AllDayReminderHour = 9
 // reminder that cannot fire before the due time answers InvalidArgument.
 func (s *Store) CreateTask(ctx context.Context, userID uuid.UUID, in *taskv1.Task) (*taskv1.Task, error) {
 	var out *taskv1.Task
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		seq, loc, err := reserveChangeSeqs(ctx, q, userID, 1)
 		if err != nil {
 			return err
 		}
 		row := apidb.Task{ID: uuid.Must(uuid.NewV7()), UserID: userID, Status: int16(taskv1.TaskStatus_TASK_STATUS_PENDING)}
-		w, err := s.prepareWrite(ctx, q, &row, in, loc, nil, fieldsAll)
+		w, err := prepareWrite(ctx, q, &row, in, loc, nil, taskrules.All)
 		if err != nil {
 			return err
 		}
-		if row.Recurrence != nil {
-			series, one := uuid.Must(uuid.NewV7()), int32(1)
-			row.SeriesID, row.OccurrenceIndex = &series, &one
-		}
-		err = q.TaskInsert(ctx, apidb.TaskInsertParams{
-			ID: row.ID, UserID: userID, Title: row.Title, Description: row.Description,
-			Status: row.Status, Priority: row.Priority, DueAt: row.DueAt, DueDate: row.DueDate,
-			Recurrence: row.Recurrence, SeriesID: row.SeriesID, OccurrenceIndex: row.OccurrenceIndex, ChangeSeq: seq,
-		})
-		if err != nil {
-			return fmt.Errorf("insert task: %w", err)
-		}
-		if err := w.apply(ctx, q, row.ID, userID); err != nil {
+		if out, err = insertTask(ctx, q, row, w, seq); err != nil {
 			return err
 		}
-		out, err = s.taskByID(ctx, q, userID, row.ID)
-		if err != nil {
-			return err
-		}
-		return writeTaskEvents(ctx, q, userID, eventsv1.TaskEventType_TASK_EVENT_TYPE_CREATED, nil, out)
+		return writeTaskEvents(ctx, tx, userID, eventsv1.TaskEventType_TASK_EVENT_TYPE_CREATED, nil, out)
 	})
 	return out, err
 }
@@ -68,10 +52,10 @@ func (s *Store) Task(ctx context.Context, userID, id uuid.UUID) (*taskv1.Task, e
 	return s.taskByID(ctx, s.q, userID, id)
 }
 
-// UpdateTask applies the masked fields of in (paths among UpdatableFields) to the task,
+// UpdateTask applies the fields of mask (see taskrules.ParseMask) from in to the task,
 // provided its version is still expectedVersion. A stale version answers Aborted, a
 // deleted task FailedPrecondition, and both change nothing.
-func (s *Store) UpdateTask(ctx context.Context, userID, id uuid.UUID, in *taskv1.Task, paths []string, expectedVersion int64) (*taskv1.Task, error) {
+func (s *Store) UpdateTask(ctx context.Context, userID, id uuid.UUID, in *taskv1.Task, mask taskrules.Fields, expectedVersion int64) (*taskv1.Task, error) {
 	return s.mutateTask(ctx, userID, id, eventsv1.TaskEventType_TASK_EVENT_TYPE_UPDATED,
 		func(ctx context.Context, q *apidb.Queries, row *apidb.Task, before *taskv1.Task, loc *time.Location) (*taskWrite, error) {
 			if row.Version != expectedVersion {
@@ -80,10 +64,7 @@ func (s *Store) UpdateTask(ctx context.Context, userID, id uuid.UUID, in *taskv1
 			if row.DeletedAt != nil {
 				return nil, apierr.FailedPrecondition("task %s is deleted: restore it first", id)
 			}
-			mask := fieldsFromPaths(paths)
-			merged := proto.CloneOf(before)
-			mergeMasked(merged, in, mask)
-			return s.prepareWrite(ctx, q, row, merged, loc, before, mask)
+			return prepareWrite(ctx, q, row, taskrules.Merge(before, in, mask), loc, before, mask)
 		})
 }
 
@@ -181,13 +162,13 @@ type mutation func(ctx context.Context, q *apidb.Queries, row *apidb.Task, befor
 // the TaskEvent and TaskUpdateEvent to the outbox, all in one transaction.
 func (s *Store) mutateTask(ctx context.Context, userID, id uuid.UUID, typ eventsv1.TaskEventType, change mutation) (*taskv1.Task, error) {
 	var out *taskv1.Task
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		seq, loc, err := reserveChangeSeqs(ctx, q, userID, 1)
 		if err != nil {
 			return err
 		}
 		row, err := q.TaskGetForUpdate(ctx, apidb.TaskGetForUpdateParams{UserID: userID, ID: id})
-		if isNoRows(err) {
+		if pgerr.IsNoRows(err) {
 			return apierr.NotFound("task")
 		}
 		if err != nil {
@@ -211,7 +192,7 @@ func (s *Store) mutateTask(ctx context.Context, userID, id uuid.UUID, typ events
 		if err != nil {
 			return err
 		}
-		return writeTaskEvents(ctx, q, userID, typ, before, out)
+		return writeTaskEvents(ctx, tx, userID, typ, before, out)
 	})
 	return out, err
 }
@@ -233,7 +214,7 @@ func updateRow(ctx context.Context, q *apidb.Queries, row apidb.Task, seq int64,
 // user's row until commit) and returns the first one and the user's time zone.
 func reserveChangeSeqs(ctx context.Context, q *apidb.Queries, userID uuid.UUID, n int64) (int64, *time.Location, error) {
 	res, err := q.UserReserveChangeSeqs(ctx, apidb.UserReserveChangeSeqsParams{ID: userID, N: n})
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return 0, nil, apierr.Unauthenticated("the signed-in account no longer exists")
 	}
 	if err != nil {
@@ -248,7 +229,7 @@ func reserveChangeSeqs(ctx context.Context, q *apidb.Queries, userID uuid.UUID, 
 
 // writeTaskEvents writes the TaskEvent (task-events) and the TaskUpdateEvent
 // (task-updates) of one change into the outbox, in that order.
-func writeTaskEvents(ctx context.Context, q *apidb.Queries, userID uuid.UUID, typ eventsv1.TaskEventType, before, after *taskv1.Task) error {
+func writeTaskEvents(ctx context.Context, tx pgx.Tx, userID uuid.UUID, typ eventsv1.TaskEventType, before, after *taskv1.Task) error {
 	occurred := after.GetUpdatedAt()
 	taskEvent := &eventsv1.TaskEvent{
 		EventId: uuid.Must(uuid.NewV7()).String(), Type: typ, UserId: userID.String(), Task: after, Previous: before,
@@ -263,27 +244,16 @@ func writeTaskEvents(ctx context.Context, q *apidb.Queries, userID uuid.UUID, ty
 		Payload:   &eventsv1.TaskUpdateEvent_Task{Task: after},
 		ChangeSeq: after.GetChangeSeq(), OccurredAt: occurred,
 	}
-	if err := insertOutbox(ctx, q, taskEvent.EventId, meshnames.TaskEvents, taskEvent); err != nil {
+	if err := outbox.Insert(ctx, tx, meshnames.TaskEvents, taskEvent); err != nil {
 		return err
 	}
-	return insertOutbox(ctx, q, update.EventId, meshnames.TaskUpdates, update)
-}
-
-func insertOutbox(ctx context.Context, q *apidb.Queries, id, topic string, msg proto.Message) error {
-	payload, err := protojson.Marshal(msg)
-	if err != nil {
-		return fmt.Errorf("encode %s event: %w", topic, err)
-	}
-	if err := q.OutboxInsert(ctx, apidb.OutboxInsertParams{ID: uuid.MustParse(id), Topic: topic, Payload: payload}); err != nil {
-		return fmt.Errorf("write %s event to outbox: %w", topic, err)
-	}
-	return nil
+	return outbox.Insert(ctx, tx, meshnames.TaskUpdates, update)
 }
 
 // taskByID loads one task with its tags and reminders.
 func (s *Store) taskByID(ctx context.Context, q *apidb.Queries, userID, id uuid.UUID) (*taskv1.Task, error) {
 	row, err := q.TaskGet(ctx, apidb.TaskGetParams{UserID: userID, ID: id})
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return nil, apierr.NotFound("task")
 	}
 	if err != nil {
@@ -377,6 +347,10 @@ func timestampOrNil(t *time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(*t)
 }
 
+// dateOf is the column value of an all-day date; NULL for nil.
 func dateOf(d *taskv1.Date) pgtype.Date {
+	if d == nil {
+		return pgtype.Date{}
+	}
 	return pgtype.Date{Time: time.Date(int(d.Year), time.Month(d.Month), int(d.Day), 0, 0, 0, 0, time.UTC), Valid: true}
 }

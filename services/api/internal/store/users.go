@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/taskmesh/taskmesh/gen/sqlc/apidb"
 	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
 	"github.com/taskmesh/taskmesh/pkg/apierr"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
+	"github.com/taskmesh/taskmesh/services/api/internal/taskrules"
 )
 
 // RefreshTTL is how long a refresh token is accepted.
@@ -42,7 +45,7 @@ func (s *Store) CreateUser(ctx context.Context, u NewUser) (*authv1.User, error)
 		ID: uuid.Must(uuid.NewV7()), Email: u.Email, PasswordHash: u.PasswordHash,
 		DisplayName: u.DisplayName, TimeZone: u.TimeZone,
 	})
-	if isUniqueViolation(err, "users_email_key") {
+	if pgerr.IsUniqueViolation(err, "users_email_key") {
 		return nil, apierr.AlreadyExists("an account with this email already exists")
 	}
 	if err != nil {
@@ -55,7 +58,7 @@ func (s *Store) CreateUser(ctx context.Context, u NewUser) (*authv1.User, error)
 // NotFound when there is none.
 func (s *Store) UserCredentialsByEmail(ctx context.Context, email string) (UserCredentials, error) {
 	row, err := s.q.UserGetByEmail(ctx, email)
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return UserCredentials{}, apierr.NotFound("user")
 	}
 	if err != nil {
@@ -67,7 +70,7 @@ func (s *Store) UserCredentialsByEmail(ctx context.Context, email string) (UserC
 // User returns the user with id; NotFound when there is none.
 func (s *Store) User(ctx context.Context, id uuid.UUID) (*authv1.User, error) {
 	row, err := s.q.UserGet(ctx, id)
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return nil, apierr.NotFound("user")
 	}
 	if err != nil {
@@ -80,9 +83,9 @@ func (s *Store) User(ctx context.Context, id uuid.UUID) (*authv1.User, error) {
 // the deadline of the user's all-day tasks to the end of their day in that zone.
 func (s *Store) UpdateProfile(ctx context.Context, id uuid.UUID, displayName, timeZone *string) (*authv1.User, error) {
 	var out *authv1.User
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		row, err := q.UserUpdateProfile(ctx, apidb.UserUpdateProfileParams{ID: id, DisplayName: displayName, TimeZone: timeZone})
-		if isNoRows(err) {
+		if pgerr.IsNoRows(err) {
 			return apierr.NotFound("user")
 		}
 		if err != nil {
@@ -115,9 +118,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, token string) (RefreshTo
 		reused  bool
 		invalid = apierr.Unauthenticated("refresh token is invalid or expired; sign in again")
 	)
-	err := s.inTx(ctx, func(q *apidb.Queries) error {
+	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		row, err := q.RefreshTokenGetForUpdate(ctx, hashToken(token))
-		if isNoRows(err) {
+		if pgerr.IsNoRows(err) {
 			return invalid
 		}
 		if err != nil {
@@ -151,9 +154,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, token string) (RefreshTo
 
 // RevokeRefreshToken revokes the family of token. Unknown tokens are ignored.
 func (s *Store) RevokeRefreshToken(ctx context.Context, token string) error {
-	return s.inTx(ctx, func(q *apidb.Queries) error {
+	return s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		row, err := q.RefreshTokenGetForUpdate(ctx, hashToken(token))
-		if isNoRows(err) {
+		if pgerr.IsNoRows(err) {
 			return nil
 		}
 		if err != nil {
@@ -199,7 +202,7 @@ func userToProto(u apidb.User) *authv1.User {
 // ChangeSeq returns the user's latest change sequence number; 0 for an unknown user.
 func (s *Store) ChangeSeq(ctx context.Context, userID uuid.UUID) (int64, error) {
 	seq, err := s.q.UserChangeSeq(ctx, userID)
-	if isNoRows(err) {
+	if pgerr.IsNoRows(err) {
 		return 0, nil
 	}
 	if err != nil {
@@ -229,7 +232,7 @@ func moveAllDayTasks(ctx context.Context, q *apidb.Queries, userID uuid.UUID, ti
 		y, m, d := r.DueDate.Time.Date()
 		ids[i] = r.ID
 		deadlines[i] = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
-		anchors[i] = time.Date(y, m, d, AllDayReminderHour, 0, 0, 0, loc)
+		anchors[i] = time.Date(y, m, d, taskrules.AllDayReminderHour, 0, 0, 0, loc)
 	}
 	if err := q.TaskSetDeadlines(ctx, apidb.TaskSetDeadlinesParams{UserID: userID, Ids: ids, DueAts: deadlines}); err != nil {
 		return fmt.Errorf("move all-day deadlines of %s: %w", userID, err)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -21,6 +20,7 @@ import (
 	auditv1 "github.com/taskmesh/taskmesh/gen/taskmesh/audit/v1"
 	eventsv1 "github.com/taskmesh/taskmesh/gen/taskmesh/events/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
 )
 
 // Schema is the PostgreSQL schema the audit service owns.
@@ -71,20 +71,13 @@ func (s *Store) Record(ctx context.Context, e Entry) (bool, error) {
 		ID: uuid.Must(uuid.NewV7()), EventID: e.EventID, UserID: e.UserID, TaskID: e.TaskID,
 		Type: int16(e.Type), Before: before, After: after, OccurredAt: e.OccurredAt, ChangeSeq: e.ChangeSeq,
 	})
-	if isDataException(err) {
+	if pgerr.IsDataException(err) {
 		return false, fmt.Errorf("record event %s: %w: %w", e.EventID, ErrUnrecordable, err)
 	}
 	if err != nil {
 		return false, fmt.Errorf("record event %s: %w", e.EventID, err)
 	}
 	return n == 1, nil
-}
-
-// isDataException reports whether PostgreSQL rejected a value itself (SQLSTATE class 22:
-// "\u0000" in jsonb, a time out of range, ...), as opposed to failing to run the query.
-func isDataException(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && len(pgErr.Code) == 5 && pgErr.Code[:2] == "22"
 }
 
 // Filter selects a user's entries for List. Zero values select everything.

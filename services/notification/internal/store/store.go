@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -25,6 +24,8 @@ import (
 	notificationv1 "github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/outbox"
+	"github.com/taskmesh/taskmesh/pkg/pgerr"
 )
 
 // Schema is the PostgreSQL schema the notification service owns.
@@ -134,10 +135,10 @@ func (s *Store) Notify(ctx context.Context, r Reminder) (*notificationv1.Notific
 		ReminderID: r.ReminderID, Title: r.Title, Due: due, RemindAt: r.RemindAt,
 	})
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	case pgerr.IsNoRows(err):
 		// Stored by an earlier delivery whose ledger row is gone: it was announced then.
 		return nil, commit(ctx, tx, r.EventID)
-	case isDataException(err):
+	case pgerr.IsDataException(err):
 		return nil, fmt.Errorf("notify event %s: %w: %w", r.EventID, ErrUnrecordable, err)
 	case err != nil:
 		return nil, fmt.Errorf("notify event %s: store the notification: %w", r.EventID, err)
@@ -152,7 +153,7 @@ func (s *Store) Notify(ctx context.Context, r Reminder) (*notificationv1.Notific
 		Payload:    &eventsv1.TaskUpdateEvent_Notification{Notification: notif},
 		OccurredAt: notif.GetCreatedAt(),
 	}
-	if err := announce(ctx, q, update); err != nil {
+	if err := announce(ctx, tx, update); err != nil {
 		return nil, fmt.Errorf("notify event %s: %w", r.EventID, err)
 	}
 	if err := commit(ctx, tx, r.EventID); err != nil {
@@ -162,19 +163,10 @@ func (s *Store) Notify(ctx context.Context, r Reminder) (*notificationv1.Notific
 }
 
 // announce writes update, with a new event id, to the outbox (topic task-updates) in the
-// caller's transaction.
-func announce(ctx context.Context, q *notificationdb.Queries, update *eventsv1.TaskUpdateEvent) error {
+// caller's transaction tx.
+func announce(ctx context.Context, tx pgx.Tx, update *eventsv1.TaskUpdateEvent) error {
 	update.EventId = uuid.Must(uuid.NewV7()).String()
-	payload, err := protojson.Marshal(update)
-	if err != nil {
-		return fmt.Errorf("encode the update: %w", err)
-	}
-	if err := q.OutboxInsert(ctx, notificationdb.OutboxInsertParams{
-		ID: uuid.MustParse(update.EventId), Topic: meshnames.TaskUpdates, Payload: payload,
-	}); err != nil {
-		return fmt.Errorf("write the update to the outbox: %w", err)
-	}
-	return nil
+	return outbox.Insert(ctx, tx, meshnames.TaskUpdates, update)
 }
 
 func commit(ctx context.Context, tx pgx.Tx, eventID uuid.UUID) error {
@@ -182,13 +174,6 @@ func commit(ctx context.Context, tx pgx.Tx, eventID uuid.UUID) error {
 		return fmt.Errorf("notify event %s: commit: %w", eventID, err)
 	}
 	return nil
-}
-
-// isDataException reports whether PostgreSQL rejected a value itself (SQLSTATE class 22:
-// "\u0000" in text, a time out of range, ...), as opposed to failing to run the query.
-func isDataException(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && len(pgErr.Code) == 5 && pgErr.Code[:2] == "22"
 }
 
 // Cursor is the position after the last notification of a page in the order of List.
@@ -285,7 +270,7 @@ func (s *Store) mark(ctx context.Context, userID uuid.UUID, update func(*notific
 			return nil
 		}
 		// The user's other open pages refresh their inbox.
-		return announce(ctx, q, &eventsv1.TaskUpdateEvent{
+		return announce(ctx, tx, &eventsv1.TaskUpdateEvent{
 			UserId: userID.String(), Kind: eventsv1.TaskUpdateKind_TASK_UPDATE_KIND_NOTIFICATIONS_READ,
 			Payload:    &eventsv1.TaskUpdateEvent_NotificationsRead{NotificationsRead: &eventsv1.NotificationsRead{UnreadCount: unread}},
 			OccurredAt: timestamppb.Now(),

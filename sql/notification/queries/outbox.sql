@@ -1,2 +1,0 @@
--- name: OutboxInsert :exec
-INSERT INTO outbox (id, topic, payload) VALUES (@id, @topic, @payload);
