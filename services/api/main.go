@@ -11,6 +11,8 @@
 //	DATABASE_URL[_FILE]    PostgreSQL URL, else secret "database-url"
 //	AUTH_SIGNING_KEY[_FILE] PEM Ed25519 private key signing access tokens, else secret
 //	                       "auth-signing-key"
+//	AUTH_VERIFY_KEY[_FILE] PEM Ed25519 public keys accepted besides the signing key's own
+//	                       (the mesh's key set, for rotations), else secret "auth-verify-key"
 //	AUTH_ISSUER            token issuer (default taskmesh)
 //	AUTH_AUDIENCE          token audience (default taskmesh)
 //	LOG_LEVEL              debug, info, warn or error (default info)
