@@ -43,10 +43,12 @@ func TestRunRefusesToStartWithoutItsSettings(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"nothing":               {env: map[string]string{}, want: "AUTH_SIGNING_KEY"},
-		"a key that is not PEM": {env: map[string]string{"AUTH_SIGNING_KEY": "secret"}, want: "AUTH_SIGNING_KEY"},
-		"no verify key set":     {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv}, want: "AUTH_VERIFY_KEY"},
-		"keys but no database":  {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv, "AUTH_VERIFY_KEY_FILE": pub}, want: "DATABASE_URL"},
+		"nothing":                                {env: map[string]string{}, want: "AUTH_SIGNING_KEY"},
+		"a key that is not PEM":                  {env: map[string]string{"AUTH_SIGNING_KEY": "secret"}, want: "AUTH_SIGNING_KEY"},
+		"no verify key set":                      {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv}, want: "AUTH_VERIFY_KEY"},
+		"keys but no database":                   {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv, "AUTH_VERIFY_KEY_FILE": pub}, want: "DATABASE_URL"},
+		"a session limit that is not a duration": {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv, "AUTH_VERIFY_KEY_FILE": pub, "SESSION_MAX_AGE": "90 days"}, want: "SESSION_MAX_AGE"},
+		"a session limit under an hour":          {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv, "AUTH_VERIFY_KEY_FILE": pub, "SESSION_MAX_AGE": "5m"}, want: "SESSION_MAX_AGE"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := run(context.Background(), func(k string) string { return tc.env[k] }, &rpctest.LogBuffer{}, nil)
