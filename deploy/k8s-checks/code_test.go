@@ -33,7 +33,8 @@ type serviceCode struct {
 	// port is the default of ADDR: the one ":<port>" string literal in main.go.
 	port int
 	// secrets the service reads: svc.Database (database-url), svc.Verifier
-	// (auth-verify-key), svc.Issuer (auth-signing-key), and any Setting(..., meshnames.X).
+	// (auth-verify-key), svc.Issuer (auth-signing-key and auth-verify-key), and any
+	// Setting(..., meshnames.X).
 	secrets map[string]bool
 	// migrates: it calls svc.Database (which migrates its schema).
 	migrates bool
@@ -91,7 +92,7 @@ func appIDs() map[string]bool {
 // componentNames are the Dapr components of pkg/meshnames.
 func componentNames() map[string]bool {
 	return setOf(meshnames.PubSub, meshnames.BroadcastPubSub, meshnames.StateStore,
-		meshnames.SecretStore, meshnames.ReminderCron)
+		meshnames.SessionStore, meshnames.SecretStore, meshnames.ReminderCron)
 }
 
 // topicNames are the topics of pkg/meshnames.
@@ -253,9 +254,14 @@ func scanCall(t testing.TB, sc *serviceCode, call *ast.CallExpr, resolve func(as
 		sc.migrates = true
 		sc.secrets[meshnames.DatabaseURLSecret] = true
 	case fn == "Verifier" && len(call.Args) == 1:
+		// The key set, and the sessions' revocation list (pkg/startup).
 		sc.secrets[meshnames.VerifyKeySecret] = true
+		sc.components[meshnames.SessionStore] = true
 	case fn == "Issuer" && len(call.Args) == 1:
+		// The signing key, the key set of the mesh, and the revocation list it writes.
 		sc.secrets[meshnames.SigningKeySecret] = true
+		sc.secrets[meshnames.VerifyKeySecret] = true
+		sc.components[meshnames.SessionStore] = true
 	case fn == "Setting":
 		if v, ok := arg(-1); ok {
 			sc.secrets[v] = true

@@ -245,12 +245,12 @@ func TestComponentsMatchCodeAndLocal(t *testing.T) {
 		}
 	}
 	// Same scopes and types where Kubernetes changes nothing.
-	for _, name := range []string{meshnames.BroadcastPubSub, meshnames.StateStore, meshnames.ReminderCron} {
+	for _, name := range []string{meshnames.BroadcastPubSub, meshnames.StateStore, meshnames.SessionStore, meshnames.ReminderCron} {
 		if a, b := strs(chart[name], "scopes"), strs(local[name], "scopes"); !reflect.DeepEqual(a, b) {
 			t.Errorf("component %s: scopes %v in the chart, %v in deploy/dapr/local", name, a, b)
 		}
 	}
-	for _, name := range []string{meshnames.StateStore, meshnames.ReminderCron} {
+	for _, name := range []string{meshnames.StateStore, meshnames.SessionStore, meshnames.ReminderCron} {
 		if a, b := str(chart[name], "spec", "type"), str(local[name], "spec", "type"); a != b {
 			t.Errorf("component %s: type %s in the chart, %s in deploy/dapr/local", name, a, b)
 		}

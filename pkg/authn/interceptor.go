@@ -2,10 +2,12 @@ package authn
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 
 	"github.com/taskmesh/taskmesh/pkg/apierr"
 )
@@ -26,9 +28,11 @@ func UserID(ctx context.Context) (uuid.UUID, error) {
 	return uuid.Nil, apierr.Unauthenticated("sign in first")
 }
 
-// Interceptor requires a valid access token ("Authorization: Bearer <token>") on every
-// call, unary and streaming, except the procedures for which public returns true, and puts
-// the token's user in the context (see UserID).
+// Interceptor requires a valid access token ("Authorization: Bearer <token>") of a
+// session that has not ended on every call, unary and streaming, except the procedures
+// for which public returns true, and puts the token's user in the context (see UserID).
+// A token of a signed-out session answers Unauthenticated; when the revocation list
+// cannot be read the call answers Unavailable.
 type Interceptor struct {
 	verifier *Verifier
 	public   func(procedure string) bool
@@ -56,7 +60,13 @@ func (i *Interceptor) authenticate(ctx context.Context, procedure, header string
 	if !ok {
 		return nil, apierr.Unauthenticated("missing access token: send Authorization: Bearer <token>")
 	}
-	claims, err := i.verifier.Verify(token)
+	claims, err := i.verifier.Authenticate(ctx, token)
+	if errors.Is(err, ErrRevocationsUnavailable) {
+		// The token may well be fine: do not make the client sign out, but do not let a
+		// possibly ended session through either.
+		zerolog.Ctx(ctx).Error().Err(err).Msg("cannot check the session")
+		return nil, connect.NewError(connect.CodeUnavailable, errors.New("cannot check the session right now; try again shortly"))
+	}
 	if err != nil {
 		return nil, apierr.Unauthenticated(err.Error())
 	}

@@ -51,8 +51,22 @@ func (stubAuth) SignIn(ctx context.Context, _ *connect.Request[authv1.SignInRequ
 	return connect.NewResponse(&authv1.SignInResponse{User: user, Session: &authv1.Session{AccessToken: "public-ok"}}), nil
 }
 
+// switchableStore is a revocation store that can be taken down.
+type switchableStore struct {
+	*authn.MemoryRevocations
+	down atomic.Bool
+}
+
+func (s *switchableStore) Revoked(ctx context.Context, sessionID uuid.UUID) (bool, error) {
+	if s.down.Load() {
+		return false, errors.New("connection refused")
+	}
+	return s.MemoryRevocations.Revoked(ctx, sessionID)
+}
+
 type interceptorEnv struct {
 	issuer *authn.Issuer
+	store  *switchableStore
 	url    string
 	hc     *http.Client
 	calls  *atomic.Int64 // calls that reached GetMe or the stream handler
@@ -66,7 +80,8 @@ func newInterceptorEnv(t *testing.T) *interceptorEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	store := &switchableStore{MemoryRevocations: authn.NewMemoryRevocations()}
+	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh", Revocations: authn.NewRevocations(store, 0)})
 	public := func(p string) bool { return p == authv1connect.AuthServiceSignInProcedure }
 	opts := connect.WithInterceptors(rpclog.NewInterceptor(zerolog.Nop()), apierr.NewInterceptor(), authn.NewInterceptor(issuer.Verifier, public))
 
@@ -96,7 +111,7 @@ func newInterceptorEnv(t *testing.T) *interceptorEnv {
 	tr := &http.Transport{Protocols: new(http.Protocols)}
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	t.Cleanup(tr.CloseIdleConnections)
-	return &interceptorEnv{issuer: issuer, url: srv.URL, hc: &http.Client{Transport: tr}, calls: calls}
+	return &interceptorEnv{issuer: issuer, store: store, url: srv.URL, hc: &http.Client{Transport: tr}, calls: calls}
 }
 
 // authHeaderCases are Authorization header values and whether they must be accepted;
@@ -109,6 +124,15 @@ func authHeaderCases(t *testing.T, e *interceptorEnv, userID uuid.UUID) []struct
 	t.Helper()
 	good, _, err := e.issuer.Issue(userID)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A token of a session that was then signed out.
+	ended := uuid.New()
+	signedOut, _, err := e.issuer.IssueSession(userID, ended)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.issuer.EndSession(context.Background(), ended); err != nil {
 		t.Fatal(err)
 	}
 	_, otherPriv, _ := ed25519.GenerateKey(rand.Reader)
@@ -129,6 +153,7 @@ func authHeaderCases(t *testing.T, e *interceptorEnv, userID uuid.UUID) []struct
 		{"wrong scheme Basic", "Basic x", false},
 		{"wrong scheme with a valid token", "Basic " + good, false},
 		{"bare token without scheme", good, false},
+		{"valid token of a signed-out session", "Bearer " + signedOut, false},
 		{"valid token", "Bearer " + good, true},
 		{"valid token, scheme in lower case", "bearer " + good, true},
 	}
@@ -246,5 +271,28 @@ func TestInterceptorStreaming(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestInterceptorRevocationListDownIsUnavailableNotUnauthenticated(t *testing.T) {
+	e := newInterceptorEnv(t)
+	token, _, err := e.issuer.Issue(uuid.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.store.down.Store(true)
+	client := authv1connect.NewAuthServiceClient(e.hc, e.url)
+	req := connect.NewRequest(&authv1.GetMeRequest{})
+	req.Header().Set("Authorization", "Bearer "+token)
+	_, err = client.GetMe(context.Background(), req)
+	if got := connect.CodeOf(err); got != connect.CodeUnavailable {
+		t.Fatalf("GetMe while the revocation list is down: %v; want Unavailable (the client must not sign out, nor pass)", err)
+	}
+	if e.calls.Load() != 0 {
+		t.Fatal("the call reached the handler while the session could not be checked")
+	}
+	e.store.down.Store(false)
+	if _, err := client.GetMe(context.Background(), req); err != nil {
+		t.Fatalf("GetMe once the list is back: %v", err)
 	}
 }

@@ -35,20 +35,26 @@ func newTestIssuer(t testing.TB) (*Issuer, ed25519.PrivateKey) {
 }
 
 // goodClaims are the claims Issue would write for userID at fixedNow.
-func goodClaims(userID uuid.UUID) jwt.RegisteredClaims {
-	return jwt.RegisteredClaims{
+func goodClaims(userID uuid.UUID) *tokenClaims {
+	return &tokenClaims{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer:    testCfg.Issuer,
 		Subject:   userID.String(),
 		Audience:  jwt.ClaimStrings{testCfg.Audience},
 		IssuedAt:  jwt.NewNumericDate(fixedNow),
 		ExpiresAt: jwt.NewNumericDate(fixedNow.Add(testCfg.AccessTTL)),
 		ID:        uuid.NewString(),
-	}
+	}, SessionID: uuid.NewString()}
 }
 
+// sign signs claims with key; an Ed25519 key names itself in the header (kid), as Issue
+// does, so that a token refused is refused for what the test changed.
 func sign(t testing.TB, method jwt.SigningMethod, claims jwt.Claims, key any) string {
 	t.Helper()
-	s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	tok := jwt.NewWithClaims(method, claims)
+	if priv, ok := key.(ed25519.PrivateKey); ok {
+		tok.Header["kid"] = KeyID(priv.Public().(ed25519.PublicKey))
+	}
+	s, err := tok.SignedString(key)
 	if err != nil {
 		t.Fatalf("sign %s token: %v", method.Alg(), err)
 	}
@@ -101,7 +107,7 @@ func TestIssueThenVerifyRoundTrips(t *testing.T) {
 	}
 
 	t.Run("a verifier with only the public key accepts it", func(t *testing.T) {
-		v := NewVerifier(iss.pub, testCfg)
+		v := NewVerifier([]ed25519.PublicKey{iss.priv.Public().(ed25519.PublicKey)}, testCfg)
 		v.now = func() time.Time { return fixedNow }
 		claims, err := v.Verify(token)
 		if err != nil || claims.UserID != userID {
@@ -118,11 +124,11 @@ func TestVerifyRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
-	pubBytes := []byte(iss.pub)
+	pubBytes := []byte(iss.priv.Public().(ed25519.PublicKey))
 
-	with := func(edit func(*jwt.RegisteredClaims)) jwt.RegisteredClaims {
+	with := func(edit func(*tokenClaims)) *tokenClaims {
 		c := goodClaims(userID)
-		edit(&c)
+		edit(c)
 		return c
 	}
 	parts := strings.Split(good, ".")
@@ -154,17 +160,35 @@ func TestVerifyRejects(t *testing.T) {
 		{name: "HS256 keyed with the Ed25519 public key (algorithm confusion)", token: sign(t, jwt.SigningMethodHS256, goodClaims(userID), pubBytes)},
 		{name: "HS512 keyed with the Ed25519 public key", token: sign(t, jwt.SigningMethodHS512, goodClaims(userID), pubBytes)},
 		{name: "signed by another Ed25519 key", token: sign(t, jwt.SigningMethodEdDSA, goodClaims(userID), otherKey)},
-		{name: "wrong issuer", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *jwt.RegisteredClaims) { c.Issuer = "evil" }), iss.priv)},
-		{name: "no issuer", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *jwt.RegisteredClaims) { c.Issuer = "" }), iss.priv)},
-		{name: "wrong audience", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *jwt.RegisteredClaims) { c.Audience = jwt.ClaimStrings{"other-api"} }), iss.priv)},
-		{name: "no audience", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *jwt.RegisteredClaims) { c.Audience = nil }), iss.priv)},
+		{name: "wrong issuer", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.Issuer = "evil" }), iss.priv)},
+		{name: "no issuer", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.Issuer = "" }), iss.priv)},
+		{name: "wrong audience", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.Audience = jwt.ClaimStrings{"other-api"} }), iss.priv)},
+		{name: "no audience", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.Audience = nil }), iss.priv)},
 		{name: "expired, past exp + leeway", token: good, now: exp.Add(6 * time.Second)},
 		{name: "expired long ago", token: good, now: exp.Add(24 * time.Hour)},
 		{name: "issued in the future (iat beyond leeway)", token: good, now: fixedNow.Add(-time.Minute)},
-		{name: "missing exp", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *jwt.RegisteredClaims) { c.ExpiresAt = nil }), iss.priv)},
-		{name: "not valid yet (nbf)", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *jwt.RegisteredClaims) { c.NotBefore = jwt.NewNumericDate(fixedNow.Add(time.Minute)) }), iss.priv)},
-		{name: "subject not a UUID", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *jwt.RegisteredClaims) { c.Subject = "admin" }), iss.priv)},
-		{name: "no subject", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *jwt.RegisteredClaims) { c.Subject = "" }), iss.priv)},
+		{name: "missing exp", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.ExpiresAt = nil }), iss.priv)},
+		{name: "not valid yet (nbf)", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.NotBefore = jwt.NewNumericDate(fixedNow.Add(time.Minute)) }), iss.priv)},
+		{name: "subject not a UUID", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.Subject = "admin" }), iss.priv)},
+		{name: "no subject", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.Subject = "" }), iss.priv)},
+		{name: "no session id", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.SessionID = "" }), iss.priv)},
+		{name: "session id not a UUID", token: sign(t, jwt.SigningMethodEdDSA, with(func(c *tokenClaims) { c.SessionID = "s1" }), iss.priv)},
+		{name: "no kid", token: func() string {
+			s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, goodClaims(userID)).SignedString(iss.priv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}()},
+		{name: "kid of another key, signed by the real key", token: func() string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, goodClaims(userID))
+			tok.Header["kid"] = KeyID(otherKey.Public().(ed25519.PublicKey))
+			s, err := tok.SignedString(iss.priv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}()},
 		{name: "one signature character changed", token: tamperedSig},
 		{name: "payload swapped under the real signature", token: swappedPayload},
 		{name: "signature stripped", token: parts[0] + "." + parts[1] + "."},
@@ -234,7 +258,7 @@ func TestSigningKeyLoadPrivateKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := NewVerifier(edKey.Public().(ed25519.PublicKey), testCfg).Verify(tok); err != nil {
+		if _, err := NewVerifier([]ed25519.PublicKey{edKey.Public().(ed25519.PublicKey)}, testCfg).Verify(tok); err != nil {
 			t.Fatalf("token signed with the loaded key is rejected: %v", err)
 		}
 	})
@@ -286,7 +310,7 @@ func TestSigningKeyLoadPublicKey(t *testing.T) {
 		wantErr string // "" means edPub comes back
 	}{
 		{"PKIX Ed25519 public key", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), ""},
-		{"PKCS#8 Ed25519 private key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}), ""},
+		{"PKCS#8 Ed25519 private key (verify-only services must not hold it)", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}), "PRIVATE key"},
 		{"ECDSA public key", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: ecDER}), "want an Ed25519 key"},
 		{"not PEM", []byte("nope"), "no PEM block"},
 	} {
@@ -314,9 +338,9 @@ func FuzzVerify(f *testing.F) {
 	iss := NewIssuer(priv, testCfg)
 	iss.now = func() time.Time { return fixedNow }
 	userID := uuid.MustParse("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
-	// The token id (jti) is random; a fixed source makes the issued token the same in
+	// The token and session ids (jti, sid) are random; a fixed source makes the issued token the same in
 	// every fuzzing process, so that seeds from the coordinator match the workers' token.
-	uuid.SetRand(strings.NewReader("0123456789abcdef"))
+	uuid.SetRand(strings.NewReader("0123456789abcdef0123456789abcdef"))
 	issued, exp, err := iss.Issue(userID)
 	uuid.SetRand(nil)
 	if err != nil {
@@ -342,7 +366,7 @@ func FuzzVerify(f *testing.F) {
 		f.Add(string(b))
 	}
 	f.Add(sign(f, jwt.SigningMethodNone, goodClaims(userID), jwt.UnsafeAllowNoneSignatureType))
-	f.Add(sign(f, jwt.SigningMethodHS256, goodClaims(userID), []byte(iss.pub)))
+	f.Add(sign(f, jwt.SigningMethodHS256, goodClaims(userID), []byte(priv.Public().(ed25519.PublicKey))))
 	f.Add("")
 	f.Add("...")
 	f.Add("eyJhbGciOiJFZERTQSJ9.e30.")

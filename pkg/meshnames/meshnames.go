@@ -24,6 +24,10 @@ const (
 	BroadcastPubSub = "pubsub-broadcast"
 	// StateStore keeps short-lived shared state (login rate-limit counters).
 	StateStore = "statestore"
+	// SessionStore holds the ended sessions (signed out before their access tokens
+	// expire), written by api and read by every service that verifies tokens; its keys
+	// carry no app-id prefix, so that every app reads the same list.
+	SessionStore = "sessionstore"
 	// SecretStore holds the database URL and the token signing key.
 	SecretStore = "secretstore"
 	// ReminderCron is the input binding that drives the reminder sweep in api.

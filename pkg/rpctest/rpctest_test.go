@@ -2,6 +2,7 @@ package rpctest_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -177,7 +178,7 @@ func TestKeyFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims, err := authn.NewVerifier(pub, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"}).Verify(token)
+	claims, err := authn.NewVerifier([]ed25519.PublicKey{pub}, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"}).Verify(token)
 	if err != nil {
 		t.Fatalf("the issuer's token does not verify with the public key file: %v", err)
 	}

@@ -39,13 +39,17 @@ func StartStandalone(tb testing.TB, run Run, service string) (baseURL string, lo
 }
 
 // WantRefusesBadSettings fails the test unless run, a service as above, refuses to
-// start without a verify key or with one that is not PEM (naming AUTH_VERIFY_KEY, before
-// it touches the database), and accepts the api's private key, failing then on an
-// unreachable database with an error naming it.
+// start without a verify key, with one that is not PEM, or with the api's private key
+// (naming AUTH_VERIFY_KEY, before it touches the database), and accepts the public key,
+// failing then on an unreachable database with an error naming it.
 func WantRefusesBadSettings(t *testing.T, run Run) {
 	t.Helper()
-	privFile, _, _ := KeyFiles(t)
+	privFile, pubFile, _ := KeyFiles(t)
 	privPEM, err := os.ReadFile(privFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, err := os.ReadFile(pubFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,9 @@ func WantRefusesBadSettings(t *testing.T, run Run) {
 		"nothing":               {env: map[string]string{}, want: "AUTH_VERIFY_KEY"},
 		"no key":                {env: map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x"}, want: "AUTH_VERIFY_KEY"},
 		"a key that is not PEM": {env: map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "AUTH_VERIFY_KEY": "secret"}, want: "AUTH_VERIFY_KEY"},
-		"unreachable database":  {env: map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?connect_timeout=2", "AUTH_VERIFY_KEY": string(privPEM)}, want: "127.0.0.1"},
+		// A service that only verifies must not hold the api's signing key.
+		"the private signing key": {env: map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "AUTH_VERIFY_KEY": string(privPEM)}, want: "AUTH_VERIFY_KEY: verify keys: this is a PRIVATE key"},
+		"unreachable database":    {env: map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?connect_timeout=2", "AUTH_VERIFY_KEY": string(pubPEM)}, want: "127.0.0.1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := run(context.Background(), func(k string) string { return tc.env[k] }, &LogBuffer{}, nil)

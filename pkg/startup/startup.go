@@ -10,6 +10,7 @@ package startup
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -160,28 +161,41 @@ func (s *Service) TokenConfig() authn.Config {
 	return authn.Config{Issuer: s.Env("AUTH_ISSUER", "taskmesh"), Audience: s.Env("AUTH_AUDIENCE", "taskmesh")}
 }
 
-// Verifier checks access tokens with AUTH_VERIFY_KEY[_FILE] or the secret
-// "auth-verify-key" (a PEM Ed25519 public key; a private one works too). Ask for it
-// before Database, so that a bad key fails the start before anything is migrated; with
-// MIGRATE_ONLY=true it returns nil, nil (only the database is needed).
+// Verifier checks access tokens with the key set AUTH_VERIFY_KEY[_FILE] or the secret
+// "auth-verify-key" (PEM Ed25519 public keys, one after another; a private key is
+// refused: a service that only verifies must not hold the signing key), and checks the
+// sessions' revocation list (see revocations). Ask for it before Database, so that a bad
+// key fails the start before anything is migrated; with MIGRATE_ONLY=true it returns
+// nil, nil (only the database is needed).
 func (s *Service) Verifier(ctx context.Context) (*authn.Verifier, error) {
 	if s.migrateOnly {
 		return nil, nil
 	}
+	keys, err := s.verifyKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := s.TokenConfig()
+	cfg.Revocations = s.revocations()
+	return authn.NewVerifier(keys, cfg), nil
+}
+
+func (s *Service) verifyKeys(ctx context.Context) ([]ed25519.PublicKey, error) {
 	pemText, err := s.Setting(ctx, "AUTH_VERIFY_KEY", meshnames.VerifyKeySecret)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := authn.LoadPublicKey([]byte(pemText))
+	keys, err := authn.ParsePublicKeys([]byte(pemText))
 	if err != nil {
 		return nil, fmt.Errorf("AUTH_VERIFY_KEY: %w", err)
 	}
-	return authn.NewVerifier(pub, s.TokenConfig()), nil
+	return keys, nil
 }
 
 // Issuer signs access tokens with AUTH_SIGNING_KEY[_FILE] or the secret
-// "auth-signing-key" (a PEM Ed25519 private key). Like Verifier, ask for it before
-// Database; with MIGRATE_ONLY=true it returns nil, nil.
+// "auth-signing-key" (a PEM Ed25519 private key), and accepts tokens signed by it or by
+// any key of the set that Verifier reads (needed while keys rotate). Like Verifier, ask
+// for it before Database; with MIGRATE_ONLY=true it returns nil, nil.
 func (s *Service) Issuer(ctx context.Context) (*authn.Issuer, error) {
 	if s.migrateOnly {
 		return nil, nil
@@ -194,7 +208,13 @@ func (s *Service) Issuer(ctx context.Context) (*authn.Issuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AUTH_SIGNING_KEY: %w", err)
 	}
-	return authn.NewIssuer(priv, s.TokenConfig()), nil
+	keys, err := s.verifyKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := s.TokenConfig()
+	cfg.Revocations = s.revocations()
+	return authn.NewIssuer(priv, cfg, keys...), nil
 }
 
 // Dapr mounts Dapr's app callbacks on mux (topic events, bindings, app health asking

@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
+	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	recurringsql "github.com/taskmesh/taskmesh/sql/recurring"
 )
 
@@ -65,4 +69,70 @@ func TestEveryRunsUntilClose(t *testing.T) {
 	if runs.Load() != after {
 		t.Fatal("the task kept running after Close")
 	}
+}
+
+func TestTokenKeys(t *testing.T) {
+	ctx := context.Background()
+	privFile, pubFile, _ := rpctest.KeyFiles(t)
+	_, otherPub, otherIssuer := rpctest.KeyFiles(t)
+	read := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	begin := func(e map[string]string) *Service {
+		svc, err := Begin(ctx, "x", env(e), io.Discard, OptionalSidecar("testing"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(svc.Close)
+		return svc
+	}
+
+	t.Run("a verify-only service given the private key refuses to start", func(t *testing.T) {
+		for _, e := range []map[string]string{
+			{"AUTH_VERIFY_KEY_FILE": privFile},
+			{"AUTH_VERIFY_KEY": read(pubFile) + read(privFile)}, // hidden in the set
+		} {
+			v, err := begin(e).Verifier(ctx)
+			if err == nil || !strings.Contains(err.Error(), "AUTH_VERIFY_KEY: verify keys: this is a PRIVATE key") {
+				t.Fatalf("Verifier = %v, %v; want the error saying a private key was given", v, err)
+			}
+		}
+	})
+
+	t.Run("verifiers accept every key of the set", func(t *testing.T) {
+		v, err := begin(map[string]string{"AUTH_VERIFY_KEY": read(pubFile) + read(otherPub)}).Verifier(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := otherIssuer.Issue(uuid.New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Verify(tok); err != nil {
+			t.Fatalf("token of the second key of the set: %v", err)
+		}
+	})
+
+	t.Run("the issuer needs the key set and accepts it", func(t *testing.T) {
+		if _, err := begin(map[string]string{"AUTH_SIGNING_KEY_FILE": privFile}).Issuer(ctx); err == nil || !strings.Contains(err.Error(), "AUTH_VERIFY_KEY") {
+			t.Fatalf("Issuer without a key set: %v; want an error naming AUTH_VERIFY_KEY", err)
+		}
+		// Mid-rotation: this replica still signs with the old key, another one already
+		// with the new key, whose public half is in the set.
+		iss, err := begin(map[string]string{"AUTH_SIGNING_KEY_FILE": privFile, "AUTH_VERIFY_KEY": read(pubFile) + read(otherPub)}).Issuer(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := otherIssuer.Issue(uuid.New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := iss.Verify(tok); err != nil {
+			t.Fatalf("token signed by the other replica's new key: %v", err)
+		}
+	})
 }

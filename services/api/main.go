@@ -11,6 +11,10 @@
 //	DATABASE_URL[_FILE]    PostgreSQL URL, else secret "database-url"
 //	AUTH_SIGNING_KEY[_FILE] PEM Ed25519 private key signing access tokens, else secret
 //	                       "auth-signing-key"
+//	AUTH_VERIFY_KEY[_FILE] PEM Ed25519 public keys accepted besides the signing key's own
+//	                       (the mesh's key set, for rotations), else secret "auth-verify-key"
+//	SESSION_MAX_AGE        how long a sign-in lasts at most, however often it is refreshed
+//	                       (a Go duration; default 2160h, 90 days)
 //	AUTH_ISSUER            token issuer (default taskmesh)
 //	AUTH_AUDIENCE          token audience (default taskmesh)
 //	LOG_LEVEL              debug, info, warn or error (default info)
@@ -20,6 +24,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -51,6 +56,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return err
 	}
+	maxAge, err := sessionMaxAge(svc.Env("SESSION_MAX_AGE", ""))
+	if err != nil {
+		return err
+	}
 	pool, err := svc.Database(ctx, store.Schema, apisql.Migrations)
 	if err != nil {
 		return err
@@ -67,7 +76,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			PerAddress: ratelimit.NewState(svc.Sidecar.StateStore(meshnames.StateStore), "ratelimit:address:", 30, time.Minute),
 		}
 	}
-	st := store.New(pool)
+	st := store.New(pool).WithSessionMaxAge(maxAge)
 	mux := handler.NewMux(handler.Deps{
 		Store:     st,
 		Tokens:    issuer,
@@ -85,4 +94,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	}
 	svc.Relay(pool, store.Schema)
 	return svc.Serve(ctx, mux, ":8081", ready)
+}
+
+// sessionMaxAge parses SESSION_MAX_AGE; empty means store.DefaultSessionMaxAge.
+func sessionMaxAge(v string) (time.Duration, error) {
+	if v == "" {
+		return store.DefaultSessionMaxAge, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Hour {
+		return 0, fmt.Errorf("SESSION_MAX_AGE %q: want a duration of at least 1h, such as 2160h (90 days)", v)
+	}
+	return d, nil
 }

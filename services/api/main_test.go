@@ -16,9 +16,9 @@ import (
 
 func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t, nil) // empty: run must migrate it
-	keyFile, _, _ := rpctest.KeyFiles(t)
+	keyFile, verifyFile, _ := rpctest.KeyFiles(t)
 	base, logs, stop := rpctest.StartRun(t, run, map[string]string{
-		"DATABASE_URL": dbURL, "AUTH_SIGNING_KEY_FILE": keyFile, "ADDR": "127.0.0.1:0",
+		"DATABASE_URL": dbURL, "AUTH_SIGNING_KEY_FILE": keyFile, "AUTH_VERIFY_KEY_FILE": verifyFile, "ADDR": "127.0.0.1:0",
 	})
 	ctx := context.Background()
 
@@ -37,14 +37,18 @@ func TestRunServesMigratesAndShutsDownGracefully(t *testing.T) {
 }
 
 func TestRunRefusesToStartWithoutItsSettings(t *testing.T) {
-	// Settings are checked before anything touches the database: the signing key first.
+	// Settings are checked before anything touches the database: the keys first.
+	priv, pub, _ := rpctest.KeyFiles(t)
 	for name, tc := range map[string]struct {
 		env  map[string]string
 		want string
 	}{
-		"nothing":               {env: map[string]string{}, want: "AUTH_SIGNING_KEY"},
-		"a key that is not PEM": {env: map[string]string{"AUTH_SIGNING_KEY": "secret"}, want: "AUTH_SIGNING_KEY"},
-		"a key but no database": {env: map[string]string{"AUTH_SIGNING_KEY_FILE": privateKeyFile(t)}, want: "DATABASE_URL"},
+		"nothing":                                {env: map[string]string{}, want: "AUTH_SIGNING_KEY"},
+		"a key that is not PEM":                  {env: map[string]string{"AUTH_SIGNING_KEY": "secret"}, want: "AUTH_SIGNING_KEY"},
+		"no verify key set":                      {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv}, want: "AUTH_VERIFY_KEY"},
+		"keys but no database":                   {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv, "AUTH_VERIFY_KEY_FILE": pub}, want: "DATABASE_URL"},
+		"a session limit that is not a duration": {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv, "AUTH_VERIFY_KEY_FILE": pub, "SESSION_MAX_AGE": "90 days"}, want: "SESSION_MAX_AGE"},
+		"a session limit under an hour":          {env: map[string]string{"AUTH_SIGNING_KEY_FILE": priv, "AUTH_VERIFY_KEY_FILE": pub, "SESSION_MAX_AGE": "5m"}, want: "SESSION_MAX_AGE"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := run(context.Background(), func(k string) string { return tc.env[k] }, &rpctest.LogBuffer{}, nil)
@@ -53,9 +57,4 @@ func TestRunRefusesToStartWithoutItsSettings(t *testing.T) {
 			}
 		})
 	}
-}
-
-func privateKeyFile(t *testing.T) string {
-	priv, _, _ := rpctest.KeyFiles(t)
-	return priv
 }

@@ -11,8 +11,8 @@
 //	DAPR_GRPC_PORT         the sidecar's gRPC port; without it the service runs standalone
 //	                       and consumes no reminders
 //	DATABASE_URL[_FILE]    PostgreSQL URL, else secret "database-url"
-//	AUTH_VERIFY_KEY[_FILE] PEM Ed25519 key checking access tokens: the public key, or the
-//	                       api's private signing key; else secret "auth-verify-key"
+//	AUTH_VERIFY_KEY[_FILE] PEM Ed25519 public keys checking access tokens (the key set; a
+//	                       private key is refused), else secret "auth-verify-key"
 //	AUTH_ISSUER            token issuer (default taskmesh)
 //	AUTH_AUDIENCE          token audience (default taskmesh)
 //	LOG_LEVEL              debug, info, warn or error (default info)

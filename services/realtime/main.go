@@ -10,8 +10,8 @@
 //	DAPR_GRPC_PORT         the sidecar's gRPC port; without it the service serves sockets
 //	                       but receives no updates and cannot tell whether a client
 //	                       missed changes (every client is told to sync)
-//	AUTH_VERIFY_KEY[_FILE] PEM Ed25519 public (or private) key checking access tokens,
-//	                       else secret "auth-verify-key"
+//	AUTH_VERIFY_KEY[_FILE] PEM Ed25519 public keys checking access tokens (the key set; a
+//	                       private key is refused), else secret "auth-verify-key"
 //	AUTH_ISSUER            token issuer (default taskmesh)
 //	AUTH_AUDIENCE          token audience (default taskmesh)
 //	WS_ORIGIN_PATTERNS     comma-separated browser origins allowed besides the request's

@@ -42,14 +42,19 @@ func signUp(t testing.TB, baseURL string, grpc bool) *user {
 	if grpc {
 		p = rpctest.GRPC
 	}
-	hc, opts := p.HTTPClient(), append([]connect.ClientOption{}, p.Options...)
 	email := fmt.Sprintf("e2e%d-%s@example.com", userCounter.Add(1), uuid.NewString()[:8])
-	resp, err := authv1connect.NewAuthServiceClient(hc, baseURL, opts...).SignUp(context.Background(),
+	resp, err := authv1connect.NewAuthServiceClient(p.HTTPClient(), baseURL, p.Options...).SignUp(context.Background(),
 		connect.NewRequest(&authv1.SignUpRequest{Email: email, Password: "correct horse battery", TimeZone: "Europe/Paris"}))
 	if err != nil {
 		t.Fatalf("sign up through the gateway: %v", err)
 	}
-	u := &user{id: resp.Msg.GetUser().GetId(), token: resp.Msg.GetSession().GetAccessToken()}
+	return asUser(baseURL, p, resp.Msg.GetUser().GetId(), resp.Msg.GetSession().GetAccessToken())
+}
+
+// asUser returns the clients of user id through the gateway at baseURL, sending token.
+func asUser(baseURL string, p rpctest.Protocol, id, token string) *user {
+	hc, opts := p.HTTPClient(), append([]connect.ClientOption{}, p.Options...)
+	u := &user{id: id, token: token}
 	opts = append(opts, connect.WithInterceptors(rpctest.Bearer(u.token)))
 	u.auth = authv1connect.NewAuthServiceClient(hc, baseURL, opts...)
 	u.tasks = taskv1connect.NewTaskServiceClient(hc, baseURL, opts...)

@@ -12,14 +12,15 @@ import (
 )
 
 type RefreshToken struct {
-	ID         uuid.UUID  `db:"id"`
-	UserID     uuid.UUID  `db:"user_id"`
-	FamilyID   uuid.UUID  `db:"family_id"`
-	TokenHash  []byte     `db:"token_hash"`
-	CreatedAt  time.Time  `db:"created_at"`
-	ExpiresAt  time.Time  `db:"expires_at"`
-	ReplacedAt *time.Time `db:"replaced_at"`
-	RevokedAt  *time.Time `db:"revoked_at"`
+	ID               uuid.UUID  `db:"id"`
+	UserID           uuid.UUID  `db:"user_id"`
+	FamilyID         uuid.UUID  `db:"family_id"`
+	TokenHash        []byte     `db:"token_hash"`
+	CreatedAt        time.Time  `db:"created_at"`
+	ExpiresAt        time.Time  `db:"expires_at"`
+	ReplacedAt       *time.Time `db:"replaced_at"`
+	RevokedAt        *time.Time `db:"revoked_at"`
+	SessionExpiresAt time.Time  `db:"session_expires_at"`
 }
 
 type Reminder struct {

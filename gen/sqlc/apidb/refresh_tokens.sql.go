@@ -13,16 +13,17 @@ import (
 )
 
 const refreshTokenCreate = `-- name: RefreshTokenCreate :exec
-INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, session_expires_at)
+VALUES ($1, $2, $3, $4, $5, $6)
 `
 
 type RefreshTokenCreateParams struct {
-	ID        uuid.UUID `db:"id"`
-	UserID    uuid.UUID `db:"user_id"`
-	FamilyID  uuid.UUID `db:"family_id"`
-	TokenHash []byte    `db:"token_hash"`
-	ExpiresAt time.Time `db:"expires_at"`
+	ID               uuid.UUID `db:"id"`
+	UserID           uuid.UUID `db:"user_id"`
+	FamilyID         uuid.UUID `db:"family_id"`
+	TokenHash        []byte    `db:"token_hash"`
+	ExpiresAt        time.Time `db:"expires_at"`
+	SessionExpiresAt time.Time `db:"session_expires_at"`
 }
 
 func (q *Queries) RefreshTokenCreate(ctx context.Context, arg RefreshTokenCreateParams) error {
@@ -32,12 +33,13 @@ func (q *Queries) RefreshTokenCreate(ctx context.Context, arg RefreshTokenCreate
 		arg.FamilyID,
 		arg.TokenHash,
 		arg.ExpiresAt,
+		arg.SessionExpiresAt,
 	)
 	return err
 }
 
 const refreshTokenGetForUpdate = `-- name: RefreshTokenGetForUpdate :one
-SELECT id, user_id, family_id, token_hash, created_at, expires_at, replaced_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE
+SELECT id, user_id, family_id, token_hash, created_at, expires_at, replaced_at, revoked_at, session_expires_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE
 `
 
 func (q *Queries) RefreshTokenGetForUpdate(ctx context.Context, tokenHash []byte) (RefreshToken, error) {
@@ -52,6 +54,7 @@ func (q *Queries) RefreshTokenGetForUpdate(ctx context.Context, tokenHash []byte
 		&i.ExpiresAt,
 		&i.ReplacedAt,
 		&i.RevokedAt,
+		&i.SessionExpiresAt,
 	)
 	return i, err
 }

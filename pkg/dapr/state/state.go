@@ -1,5 +1,6 @@
 // Package state is the app reading and writing a Dapr state store through its own
-// sidecar, for values that every replica of a service shares (the rate-limit counters).
+// sidecar, for values that every replica of a service shares (the rate-limit counters,
+// the sessions' revocation list).
 // Writes are conditional on the ETag read (first-write concurrency), so concurrent
 // replicas never overwrite each other's change unseen.
 package state
@@ -39,6 +40,17 @@ func (s *Store) Get(ctx context.Context, key string) (Item, error) {
 		return Item{}, nil
 	}
 	return Item{Value: it.Value, ETag: it.Etag}, nil
+}
+
+// Save writes value under key, to expire after ttl (rounded up to whole seconds), whatever
+// the key held before (last write wins).
+func (s *Store) Save(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	secs := int((ttl + time.Second - 1) / time.Second)
+	err := s.client.SaveState(ctx, s.name, key, value, map[string]string{"ttlInSeconds": strconv.Itoa(secs)})
+	if err != nil {
+		return fmt.Errorf("write %s to state store %s: %w", key, s.name, err)
+	}
+	return nil
 }
 
 // SaveIfUnchanged writes value under key, to expire after ttl (rounded up to whole

@@ -1,6 +1,6 @@
 -- name: RefreshTokenCreate :exec
-INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
-VALUES (@id, @user_id, @family_id, @token_hash, @expires_at);
+INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, session_expires_at)
+VALUES (@id, @user_id, @family_id, @token_hash, @expires_at, @session_expires_at);
 
 -- name: RefreshTokenGetForUpdate :one
 SELECT * FROM refresh_tokens WHERE token_hash = @token_hash FOR UPDATE;

@@ -124,13 +124,22 @@ func (s *AuthServer) SignIn(ctx context.Context, req *connect.Request[authv1.Sig
 	return connect.NewResponse(&authv1.SignInResponse{User: creds.User, Session: session}), nil
 }
 
-// Refresh implements AuthService.Refresh.
+// Refresh implements AuthService.Refresh. A refresh token that was already used ends its
+// whole session, access tokens included.
 func (s *AuthServer) Refresh(ctx context.Context, req *connect.Request[authv1.RefreshRequest]) (*connect.Response[authv1.RefreshResponse], error) {
-	next, userID, err := s.store.RotateRefreshToken(ctx, req.Msg.GetRefreshToken())
+	rot, err := s.store.RotateRefreshToken(ctx, req.Msg.GetRefreshToken())
+	if rot.Ended != uuid.Nil {
+		if rerr := s.tokens.EndSession(ctx, rot.Ended); rerr != nil {
+			// The refresh tokens are revoked (committed); the access tokens live on until
+			// they expire. The next replay of the stolen token retries this.
+			zerolog.Ctx(ctx).Error().Err(rerr).Str("session_id", rot.Ended.String()).Msg("reused refresh token: cannot revoke the session's access tokens")
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	access, exp, err := s.tokens.Issue(userID)
+	next := rot.Next
+	access, exp, err := s.tokens.IssueSession(next.UserID, next.SessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +149,20 @@ func (s *AuthServer) Refresh(ctx context.Context, req *connect.Request[authv1.Re
 	}}), nil
 }
 
-// SignOut implements AuthService.SignOut.
+// SignOut implements AuthService.SignOut: the session's refresh tokens are revoked and
+// its access tokens put on the revocation list, which every service checks (within
+// authn.DefaultRevocationCache). When the list cannot be written the call fails
+// (Unavailable) and can be retried: the session must not look ended when it is not.
 func (s *AuthServer) SignOut(ctx context.Context, req *connect.Request[authv1.SignOutRequest]) (*connect.Response[authv1.SignOutResponse], error) {
-	if err := s.store.RevokeRefreshToken(ctx, req.Msg.GetRefreshToken()); err != nil {
+	session, found, err := s.store.RevokeRefreshToken(ctx, req.Msg.GetRefreshToken())
+	if err != nil {
 		return nil, err
+	}
+	if found {
+		if err := s.tokens.EndSession(ctx, session); err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Str("session_id", session.String()).Msg("sign-out: cannot revoke the session's access tokens")
+			return nil, connect.NewError(connect.CodeUnavailable, errors.New("could not end the session everywhere; try signing out again"))
+		}
 	}
 	return connect.NewResponse(&authv1.SignOutResponse{}), nil
 }
@@ -188,12 +207,13 @@ func (s *AuthServer) UpdateProfile(ctx context.Context, req *connect.Request[aut
 	return connect.NewResponse(&authv1.UpdateProfileResponse{User: user}), nil
 }
 
+// newSession starts a sign-in: a refresh-token family, whose id the access token carries.
 func (s *AuthServer) newSession(ctx context.Context, userID uuid.UUID) (*authv1.Session, error) {
-	access, exp, err := s.tokens.Issue(userID)
+	refresh, err := s.store.CreateRefreshToken(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	refresh, err := s.store.CreateRefreshToken(ctx, userID)
+	access, exp, err := s.tokens.IssueSession(userID, refresh.SessionID)
 	if err != nil {
 		return nil, err
 	}

@@ -49,8 +49,10 @@ type env struct {
 	pool   *pgxpool.Pool
 	store  *store.Store
 	issuer *authn.Issuer
-	url    string
-	deps   handler.Deps
+	// revocations is the sessions' revocation list behind issuer; it can be taken down.
+	revocations *revocationStore
+	url         string
+	deps        handler.Deps
 }
 
 type envOption func(*handler.Deps)
@@ -77,7 +79,8 @@ func newEnvOn(t testing.TB, dbURL string, opts ...envOption) *env {
 	}
 	t.Cleanup(pool.Close)
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh"})
+	revocations := &revocationStore{MemoryRevocations: authn.NewMemoryRevocations()}
+	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh", Revocations: authn.NewRevocations(revocations, 0)})
 	deps := handler.Deps{
 		Store:     store.New(pool),
 		Tokens:    issuer,
@@ -92,7 +95,7 @@ func newEnvOn(t testing.TB, dbURL string, opts ...envOption) *env {
 		o(&deps)
 	}
 	url := rpctest.NewServer(t, handler.NewMux(deps))
-	return &env{t: t, pool: pool, store: deps.Store, issuer: issuer, url: url, deps: deps}
+	return &env{t: t, pool: pool, store: deps.Store, issuer: issuer, revocations: revocations, url: url, deps: deps}
 }
 
 // clients are the api's service clients for one user (or anonymous) over one protocol.

@@ -25,12 +25,14 @@ type Store struct {
 	pool *pgxpool.Pool
 	q    *apidb.Queries
 	now  func() time.Time
+
+	sessionMaxAge time.Duration
 }
 
 // New returns a Store on pool, whose connections must use Schema as search_path
 // (pgschema.Pool does that).
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, q: apidb.New(pool), now: time.Now}
+	return &Store{pool: pool, q: apidb.New(pool), now: time.Now, sessionMaxAge: DefaultSessionMaxAge}
 }
 
 // inTx runs fn in a transaction (tx, and q on it) and commits it when fn returns nil.

@@ -19,8 +19,13 @@ import (
 	"github.com/taskmesh/taskmesh/services/api/internal/taskrules"
 )
 
-// RefreshTTL is how long a refresh token is accepted.
+// RefreshTTL is how long a refresh token is accepted: each refresh slides the session
+// this far, up to its absolute limit (SessionLifetime.MaxAge).
 const RefreshTTL = 30 * 24 * time.Hour
+
+// DefaultSessionMaxAge is how long a sign-in lasts at most, however often it is
+// refreshed (OWASP ASVS 5.0 7.3.2: an absolute session lifetime).
+const DefaultSessionMaxAge = 90 * 24 * time.Hour
 
 // NewUser is what sign-up stores.
 type NewUser struct {
@@ -37,6 +42,9 @@ type UserCredentials struct {
 type RefreshToken struct {
 	Token     string
 	ExpiresAt time.Time
+	// SessionID identifies the sign-in (the token's family); access tokens carry it.
+	SessionID uuid.UUID
+	UserID    uuid.UUID
 }
 
 // CreateUser stores a new user. A taken email answers AlreadyExists.
@@ -102,20 +110,37 @@ func (s *Store) UpdateProfile(ctx context.Context, id uuid.UUID, displayName, ti
 	return out, err
 }
 
-// CreateRefreshToken mints a refresh token for userID, starting a new family (a sign-in).
-func (s *Store) CreateRefreshToken(ctx context.Context, userID uuid.UUID) (RefreshToken, error) {
-	return s.insertRefreshToken(ctx, s.q, userID, uuid.Must(uuid.NewV7()))
+// WithSessionMaxAge sets how long a sign-in lasts at most (DefaultSessionMaxAge unless
+// set); call it before the Store is used.
+func (s *Store) WithSessionMaxAge(maxAge time.Duration) *Store {
+	s.sessionMaxAge = maxAge
+	return s
 }
 
-// RotateRefreshToken retires token and mints its successor in the same family, returning
-// the successor and its user. An unknown, expired or revoked token answers
+// CreateRefreshToken mints a refresh token for userID, starting a new family (a sign-in)
+// that ends at the latest SessionMaxAge from now.
+func (s *Store) CreateRefreshToken(ctx context.Context, userID uuid.UUID) (RefreshToken, error) {
+	return s.insertRefreshToken(ctx, s.q, userID, uuid.Must(uuid.NewV7()), s.now().Add(s.sessionMaxAge).Truncate(time.Microsecond))
+}
+
+// Rotation is the outcome of RotateRefreshToken.
+type Rotation struct {
+	// Next is the successor token (zero when the rotation failed).
+	Next RefreshToken
+	// Ended is the session the call ended, when the token had already been rotated (a
+	// sign of theft); uuid.Nil otherwise. Its access tokens must be revoked too.
+	Ended uuid.UUID
+}
+
+// RotateRefreshToken retires token and mints its successor in the same family. The
+// successor expires RefreshTTL from now, but never after the family's absolute end. An
+// unknown, expired or revoked token, or one of a session past its absolute end, answers
 // Unauthenticated. A token that was already rotated is a sign of theft: the whole family
-// is revoked (committed) and the call answers Unauthenticated.
-func (s *Store) RotateRefreshToken(ctx context.Context, token string) (RefreshToken, uuid.UUID, error) {
+// is revoked (committed), Rotation.Ended names it, and the call answers Unauthenticated.
+func (s *Store) RotateRefreshToken(ctx context.Context, token string) (Rotation, error) {
 	var (
 		next    RefreshToken
-		userID  uuid.UUID
-		reused  bool
+		ended   uuid.UUID
 		invalid = apierr.Unauthenticated("refresh token is invalid or expired; sign in again")
 	)
 	err := s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
@@ -126,35 +151,37 @@ func (s *Store) RotateRefreshToken(ctx context.Context, token string) (RefreshTo
 		if err != nil {
 			return fmt.Errorf("get refresh token: %w", err)
 		}
-		if row.RevokedAt != nil || !s.now().Before(row.ExpiresAt) {
+		now := s.now()
+		if row.RevokedAt != nil || !now.Before(row.ExpiresAt) || !now.Before(row.SessionExpiresAt) {
 			return invalid
 		}
 		if row.ReplacedAt != nil {
 			if err := q.RefreshTokenRevokeFamily(ctx, row.FamilyID); err != nil {
 				return fmt.Errorf("revoke refresh token family: %w", err)
 			}
-			reused = true
+			ended = row.FamilyID
 			return nil // commit the revocation
 		}
 		if err := q.RefreshTokenMarkReplaced(ctx, row.ID); err != nil {
 			return fmt.Errorf("retire refresh token: %w", err)
 		}
-		next, err = s.insertRefreshToken(ctx, q, row.UserID, row.FamilyID)
-		userID = row.UserID
+		next, err = s.insertRefreshToken(ctx, q, row.UserID, row.FamilyID, row.SessionExpiresAt)
 		return err
 	})
 	if err != nil {
-		return RefreshToken{}, uuid.Nil, err
+		return Rotation{}, err
 	}
-	if reused {
-		return RefreshToken{}, uuid.Nil, apierr.Unauthenticated("refresh token was already used; every session of that sign-in is revoked, sign in again")
+	if ended != uuid.Nil {
+		return Rotation{Ended: ended}, apierr.Unauthenticated("refresh token was already used; every session of that sign-in is revoked, sign in again")
 	}
-	return next, userID, nil
+	return Rotation{Next: next}, nil
 }
 
-// RevokeRefreshToken revokes the family of token. Unknown tokens are ignored.
-func (s *Store) RevokeRefreshToken(ctx context.Context, token string) error {
-	return s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
+// RevokeRefreshToken revokes the family of token and returns it (the session id); found
+// is false for an unknown token, which is ignored. Revoking a revoked family again
+// returns it again, so that a sign-out can be retried.
+func (s *Store) RevokeRefreshToken(ctx context.Context, token string) (session uuid.UUID, found bool, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx, q *apidb.Queries) error {
 		row, err := q.RefreshTokenGetForUpdate(ctx, hashToken(token))
 		if pgerr.IsNoRows(err) {
 			return nil
@@ -165,19 +192,27 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, token string) error {
 		if err := q.RefreshTokenRevokeFamily(ctx, row.FamilyID); err != nil {
 			return fmt.Errorf("revoke refresh token family: %w", err)
 		}
+		session, found = row.FamilyID, true
 		return nil
 	})
+	return session, found, err
 }
 
-func (s *Store) insertRefreshToken(ctx context.Context, q *apidb.Queries, userID, familyID uuid.UUID) (RefreshToken, error) {
+// insertRefreshToken mints a token of family familyID, expiring RefreshTTL from now but
+// not after sessionEnd.
+func (s *Store) insertRefreshToken(ctx context.Context, q *apidb.Queries, userID, familyID uuid.UUID, sessionEnd time.Time) (RefreshToken, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return RefreshToken{}, fmt.Errorf("refresh token: %w", err)
 	}
-	tok := RefreshToken{Token: base64.RawURLEncoding.EncodeToString(raw), ExpiresAt: s.now().Add(RefreshTTL).Truncate(time.Microsecond)}
+	exp := s.now().Add(RefreshTTL).Truncate(time.Microsecond)
+	if sessionEnd.Before(exp) {
+		exp = sessionEnd
+	}
+	tok := RefreshToken{Token: base64.RawURLEncoding.EncodeToString(raw), ExpiresAt: exp, SessionID: familyID, UserID: userID}
 	err := q.RefreshTokenCreate(ctx, apidb.RefreshTokenCreateParams{
 		ID: uuid.Must(uuid.NewV7()), UserID: userID, FamilyID: familyID,
-		TokenHash: hashToken(tok.Token), ExpiresAt: tok.ExpiresAt,
+		TokenHash: hashToken(tok.Token), ExpiresAt: tok.ExpiresAt, SessionExpiresAt: sessionEnd,
 	})
 	if err != nil {
 		return RefreshToken{}, fmt.Errorf("store refresh token: %w", err)

@@ -23,6 +23,12 @@ const (
 	DefaultPingInterval     = 25 * time.Second
 	DefaultPingTimeout      = 10 * time.Second
 	DefaultChangeSeqTimeout = 3 * time.Second
+	// DefaultSessionCheckInterval is how often an open socket's session is checked
+	// against the revocation list: a signed-out session's sockets close within this plus
+	// authn.DefaultRevocationCache.
+	DefaultSessionCheckInterval = time.Second
+	// sessionCheckTimeout bounds one check.
+	sessionCheckTimeout = 3 * time.Second
 )
 
 // readLimit bounds a client's data messages; clients send none (only pings, pongs and
@@ -41,17 +47,22 @@ type HandlerConfig struct {
 	PingTimeout  time.Duration
 	// ChangeSeqTimeout bounds the look-up of the user's latest change sequence.
 	ChangeSeqTimeout time.Duration
+	// SessionCheckInterval is how often an open socket's session is checked against the
+	// revocation list; a signed-out session's sockets close with StatusSessionEnded.
+	SessionCheckInterval time.Duration
 	// OriginPatterns are the browser origins allowed besides the request's own host (see
 	// websocket.AcceptOptions). Authentication is by bearer token, never by cookie, so the
 	// origin check is defense in depth, not the boundary.
 	OriginPatterns []string
 }
 
-// Handler serves GET /ws: it checks the access token before upgrading (401 without
-// one), then sends Ready, SyncRequired when the client is behind, and the user's updates,
-// each a protojson ServerFrame in a text frame. It closes the socket with
-// StatusTokenExpired when the token expires, StatusTooSlow when the client falls behind,
-// and websocket.StatusGoingAway on Shutdown.
+// Handler serves GET /ws: it checks the access token and its session before upgrading
+// (401 without a valid token or for a signed-out session, 503 when the revocation list
+// cannot be read), then sends Ready, SyncRequired when the client is behind, and the
+// user's updates, each a protojson ServerFrame in a text frame. It closes the socket with
+// StatusTokenExpired when the token expires, StatusSessionEnded when its session is signed
+// out, StatusTooSlow when the client falls behind, and websocket.StatusGoingAway on
+// Shutdown.
 type Handler struct {
 	log      zerolog.Logger
 	hub      *Hub
@@ -79,6 +90,9 @@ func NewHandler(log zerolog.Logger, hub *Hub, verifier *authn.Verifier, seqs Cha
 	}
 	if cfg.ChangeSeqTimeout <= 0 {
 		cfg.ChangeSeqTimeout = DefaultChangeSeqTimeout
+	}
+	if cfg.SessionCheckInterval <= 0 {
+		cfg.SessionCheckInterval = DefaultSessionCheckInterval
 	}
 	return &Handler{log: log, hub: hub, verifier: verifier, seqs: seqs, cfg: cfg}
 }
@@ -121,10 +135,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.active.Done()
 
-	claims, ok := h.authenticate(r)
-	if !ok {
+	claims, err := h.authenticate(r)
+	if errors.Is(err, authn.ErrRevocationsUnavailable) {
+		h.log.Error().Err(err).Msg("socket refused: cannot check the session")
+		http.Error(w, "cannot check the session right now; try again shortly", http.StatusServiceUnavailable)
+		return
+	}
+	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="taskmesh"`)
-		http.Error(w, "invalid or expired access token", http.StatusUnauthorized)
+		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
 	since, err := parseSince(r.URL.Query().Get("since"))
@@ -159,21 +178,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // authenticate takes the token from the access_token query parameter (browsers cannot
-// set headers on a WebSocket) or an Authorization: Bearer header. A token that verifies
-// only thanks to the clock-skew leeway is refused too: the socket would close at once.
-func (h *Handler) authenticate(r *http.Request) (authn.Claims, bool) {
+// set headers on a WebSocket) or an Authorization: Bearer header, and checks it and its
+// session (authn.Verifier.Authenticate). A token that verifies only thanks to the
+// clock-skew leeway is refused too: the socket would close at once.
+func (h *Handler) authenticate(r *http.Request) (authn.Claims, error) {
 	token := r.URL.Query().Get("access_token")
 	if token == "" {
 		var ok bool
 		if token, ok = authn.BearerToken(r.Header.Get("Authorization")); !ok {
-			return authn.Claims{}, false
+			return authn.Claims{}, authn.ErrInvalidToken
 		}
 	}
-	claims, err := h.verifier.Verify(token)
-	if err != nil || !claims.ExpiresAt.After(time.Now()) {
-		return authn.Claims{}, false
+	claims, err := h.verifier.Authenticate(r.Context(), token)
+	if err != nil {
+		return authn.Claims{}, err
 	}
-	return claims, true
+	if !claims.ExpiresAt.After(time.Now()) {
+		return authn.Claims{}, authn.ErrInvalidToken
+	}
+	return claims, nil
 }
 
 func parseSince(s string) (int64, error) {
@@ -221,9 +244,10 @@ func (h *Handler) serve(ws *websocket.Conn, c *client, claims authn.Claims, sinc
 	}
 	log.Debug().Int64("since", since).Int64("latest", latest).Bool("latest_known", known).Msg("socket open")
 
-	pingDone := make(chan struct{})
+	pingDone, checkDone := make(chan struct{}), make(chan struct{})
 	go func() { defer close(pingDone); h.keepalive(ctx, ws, c) }()
-	defer func() { cancel(); <-pingDone }()
+	go func() { defer close(checkDone); h.watchSession(ctx, c, claims.SessionID, log) }()
+	defer func() { cancel(); <-pingDone; <-checkDone }()
 
 	for {
 		// A stop wins over queued frames: a client cut off as too slow gets its close
@@ -266,6 +290,34 @@ func (h *Handler) latestChangeSeq(ctx context.Context, userID uuid.UUID, log zer
 		return 0, false
 	}
 	return latest, true
+}
+
+// watchSession checks the socket's session every SessionCheckInterval and closes the
+// socket with StatusSessionEnded once it has been signed out. A check that cannot read
+// the revocation list keeps the socket (it was authenticated; a store outage should not
+// drop every socket) and is retried at the next interval.
+func (h *Handler) watchSession(ctx context.Context, c *client, sessionID uuid.UUID, log zerolog.Logger) {
+	t := time.NewTicker(h.cfg.SessionCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.stopped:
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, sessionCheckTimeout)
+		err := h.verifier.CheckSession(cctx, sessionID)
+		cancel()
+		switch {
+		case errors.Is(err, authn.ErrSessionEnded):
+			c.stop(StatusSessionEnded, "session signed out")
+			return
+		case err != nil && ctx.Err() == nil:
+			log.Warn().Err(err).Msg("cannot check the socket's session; keeping it until the next check")
+		}
+	}
 }
 
 // keepalive pings every PingInterval; a ping not answered in PingTimeout drops the

@@ -26,6 +26,9 @@ const (
 	// StatusTokenExpired closes a socket whose access token expired: reconnect with a
 	// fresh one.
 	StatusTokenExpired websocket.StatusCode = 4001
+	// StatusSessionEnded closes a socket whose session was signed out (or revoked):
+	// sign in again.
+	StatusSessionEnded websocket.StatusCode = 4003
 	// StatusTooSlow closes a socket that read too slowly to keep up: reconnect and resync.
 	StatusTooSlow websocket.StatusCode = 4008
 )

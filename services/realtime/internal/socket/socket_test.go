@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,7 +46,23 @@ type testEnv struct {
 	pub     *publishtest.Recorder
 	issuer  *authn.Issuer
 	priv    ed25519.PrivateKey
+	revs    *revocationStore
 	wsURL   string
+}
+
+// revocationStore is an in-memory revocation list that can be taken down.
+type revocationStore struct {
+	*authn.MemoryRevocations
+	down     atomic.Bool
+	refusals atomic.Int64 // reads refused while down
+}
+
+func (r *revocationStore) Revoked(ctx context.Context, id uuid.UUID) (bool, error) {
+	if r.down.Load() {
+		r.refusals.Add(1)
+		return false, errors.New("state store unreachable")
+	}
+	return r.MemoryRevocations.Revoked(ctx, id)
 }
 
 var tokenCfg = authn.Config{Issuer: "taskmesh", Audience: "taskmesh"}
@@ -56,7 +73,10 @@ func newEnv(t *testing.T, seqs ChangeSeqs, hubCfg HubConfig, cfg HandlerConfig) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := authn.NewIssuer(priv, tokenCfg)
+	revs := &revocationStore{MemoryRevocations: authn.NewMemoryRevocations()}
+	cfgWithList := tokenCfg
+	cfgWithList.Revocations = authn.NewRevocations(revs, 0)
+	issuer := authn.NewIssuer(priv, cfgWithList)
 	log := zerolog.New(zerolog.NewTestWriter(t))
 	hub := NewHub(log, hubCfg)
 	pub := &publishtest.Recorder{}
@@ -73,7 +93,7 @@ func newEnv(t *testing.T, seqs ChangeSeqs, hubCfg HubConfig, cfg HandlerConfig) 
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &testEnv{t: t, hub: hub, handler: h, app: app, pub: pub, issuer: issuer, priv: priv,
+	return &testEnv{t: t, hub: hub, handler: h, app: app, pub: pub, issuer: issuer, priv: priv, revs: revs,
 		wsURL: "ws" + strings.TrimPrefix(base, "http") + "/ws"}
 }
 
@@ -216,12 +236,21 @@ func TestHandshakeRefusesBadTokensBeforeUpgrading(t *testing.T) {
 	user := uuid.New()
 	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
 	foreign, _, _ := authn.NewIssuer(otherKey, tokenCfg).Issue(user)
-	expired, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.RegisteredClaims{
-		Issuer: "taskmesh", Audience: jwt.ClaimStrings{"taskmesh"}, Subject: user.String(),
-		IssuedAt:  jwt.NewNumericDate(time.Now().Add(-time.Hour)),
-		ExpiresAt: jwt.NewNumericDate(time.Now().Add(-time.Minute)),
-	}).SignedString(e.priv)
+	expiredTok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
+		"iss": "taskmesh", "aud": "taskmesh", "sub": user.String(), "sid": uuid.NewString(),
+		"iat": time.Now().Add(-time.Hour).Unix(), "exp": time.Now().Add(-time.Minute).Unix(),
+	})
+	expiredTok.Header["kid"] = e.issuer.KeyID()
+	expired, err := expiredTok.SignedString(e.priv)
 	if err != nil {
+		t.Fatal(err)
+	}
+	ended := uuid.New()
+	signedOut, _, err := e.issuer.IssueSession(user, ended)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.issuer.EndSession(context.Background(), ended); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -235,6 +264,7 @@ func TestHandshakeRefusesBadTokensBeforeUpgrading(t *testing.T) {
 		{"token signed by another key", e.dialURL("access_token", foreign), "", http.StatusUnauthorized},
 		{"expired token", e.dialURL("access_token", expired), "", http.StatusUnauthorized},
 		{"expired bearer header", e.dialURL(), "Bearer " + expired, http.StatusUnauthorized},
+		{"token of a signed-out session", e.dialURL("access_token", signedOut), "", http.StatusUnauthorized},
 		{"negative since", e.dialURL("access_token", e.token(user), "since", "-1"), "", http.StatusBadRequest},
 		{"since not a number", e.dialURL("access_token", e.token(user), "since", "x"), "", http.StatusBadRequest},
 	} {
@@ -547,4 +577,52 @@ func TestTooManySocketsPerUser(t *testing.T) {
 		t.Fatalf("third socket: %v, %v; want 429", res, err)
 	}
 	e.dial(uuid.New()) // another user is not limited by it
+}
+
+func TestSignOutClosesTheSessionsSockets(t *testing.T) {
+	e := newEnv(t, fixedSeqs{}, HubConfig{}, HandlerConfig{SessionCheckInterval: 20 * time.Millisecond})
+	user := uuid.New()
+	ended, kept := uuid.New(), uuid.New()
+	dial := func(session uuid.UUID) *websocket.Conn {
+		tok, _, err := e.issuer.IssueSession(user, session)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.dialRaw(e.dialURL("access_token", tok), nil)
+		if r := readFrame(t, c).GetReady(); r.GetUserId() != user.String() {
+			t.Fatalf("Ready %v", r)
+		}
+		return c
+	}
+	a, b := dial(ended), dial(kept)
+	// While the list cannot be read, open sockets are kept (once the cached answers have
+	// aged, each socket's checks reach the store and fail).
+	e.revs.down.Store(true)
+	eventually(t, "checks failing on the list that is down", func() bool { return e.revs.refusals.Load() >= 4 })
+	if n := e.hub.conns(user); n != 2 {
+		t.Fatalf("%d sockets open while the revocation list was down; want both kept", n)
+	}
+	e.revs.down.Store(false)
+	if err := e.issuer.EndSession(context.Background(), ended); err != nil {
+		t.Fatal(err)
+	}
+	if st := readClose(t, a, 5*time.Second); st != StatusSessionEnded {
+		t.Fatalf("signed-out session's socket closed with %v; want %d", st, StatusSessionEnded)
+	}
+	// The user's other session keeps its socket and its updates.
+	e.publish(user, 1, "")
+	wantUpdate(t, b, 1)
+}
+
+func TestHandshakeIsUnavailableWhileTheRevocationListIsDown(t *testing.T) {
+	e := newEnv(t, fixedSeqs{}, HubConfig{}, HandlerConfig{})
+	e.revs.down.Store(true)
+	c, res, err := websocket.Dial(context.Background(), e.dialURL("access_token", e.token(uuid.New())), nil)
+	if err == nil {
+		c.CloseNow()
+		t.Fatal("the socket was upgraded without checking its session")
+	}
+	if res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("handshake answered %v (%v); want HTTP 503", res, err)
+	}
 }
