@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/protocodec"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 )
 
@@ -52,15 +53,15 @@ func Mux(services ...Service) *http.ServeMux {
 // HandlerOptions is the interceptor chain of every public service, outermost first:
 // logging and error mapping (rpclog), authentication (every procedure but those for which
 // public returns true), then request validation (protovalidate rules in the protos, and no
-// NUL characters in strings).
+// NUL characters in strings); bodies are decoded by the strict codecs of pkg/protocodec.
 func HandlerOptions(log zerolog.Logger, verifier *authn.Verifier, public func(procedure string) bool) connect.HandlerOption {
-	return connect.WithInterceptors(
+	return connect.WithHandlerOptions(protocodec.HandlerOptions(), connect.WithInterceptors(
 		rpclog.NewInterceptor(log),
 		authn.NewInterceptor(verifier, public),
 		userField{},
 		validate.NewInterceptor(),
 		noNUL{},
-	)
+	))
 }
 
 // Serve serves h on lis (HTTP/1.1 and cleartext HTTP/2) until ctx ends, then stops
@@ -128,14 +129,14 @@ const CallerAppIDHeader = "dapr-caller-app-id"
 // MeshHandlerOptions is the interceptor chain of mesh-only services: logging and error
 // mapping, a check that the call came through Dapr from one of callers (daprd sets the
 // caller's app id; this is defense in depth, the boundary is Dapr access control), then
-// request validation.
+// request validation; bodies are decoded by the strict codecs of pkg/protocodec.
 func MeshHandlerOptions(log zerolog.Logger, callers ...string) connect.HandlerOption {
-	return connect.WithInterceptors(
+	return connect.WithHandlerOptions(protocodec.HandlerOptions(), connect.WithInterceptors(
 		rpclog.NewInterceptor(log),
 		meshOnly(callers),
 		validate.NewInterceptor(),
 		noNUL{},
-	)
+	))
 }
 
 type meshOnly []string

@@ -34,6 +34,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/daprapp"
 	"github.com/taskmesh/taskmesh/pkg/meshclient"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/protocodec"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 	"github.com/taskmesh/taskmesh/pkg/server"
 )
@@ -77,7 +78,7 @@ func New(cfg Config) (http.Handler, error) {
 			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC), vanguard.WithTargetCodecs(vanguard.CodecProto)))
 		names = append(names, name)
 	}
-	transcoder, err := vanguard.NewTranscoder(services)
+	transcoder, err := vanguard.NewTranscoder(services, protocodec.VanguardCodecs())
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
