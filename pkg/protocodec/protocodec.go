@@ -12,13 +12,16 @@
 //
 // connect-go also wraps decoding errors as "unmarshal into *taskv1.CreateTaskRequest: proto:
 // ...", which shows clients the server's Go types. The errors of these codecs read
-// "invalid JSON at line 1:27: invalid value for enum field priority: "PRIORITY_BOGUS"".
+// "invalid JSON at task.priority (line 1:27): invalid value for enum field priority: "PRIORITY_BOGUS"".
 package protocodec
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/vanguard"
@@ -51,7 +54,7 @@ type vanguardJSON struct{ *vanguard.JSONCodec }
 
 func (c vanguardJSON) Unmarshal(data []byte, msg proto.Message) error {
 	if err := c.JSONCodec.Unmarshal(data, msg); err != nil {
-		return connect.NewError(connect.CodeInvalidArgument, jsonError(err))
+		return connect.NewError(connect.CodeInvalidArgument, jsonError(data, err))
 	}
 	return nil
 }
@@ -79,7 +82,7 @@ func (Proto) Unmarshal(data []byte, message any) error {
 		return errors.New("not a protobuf message")
 	}
 	if err := proto.Unmarshal(data, m); err != nil {
-		return fmt.Errorf("invalid protobuf body: %s", strings.TrimPrefix(err.Error(), "proto: "))
+		return errors.New("invalid protobuf body: " + strings.TrimLeft(strings.TrimPrefix(err.Error(), "proto:"), " \u00a0"))
 	}
 	return nil
 }
@@ -109,7 +112,7 @@ func (JSON) Unmarshal(data []byte, message any) error {
 		return errors.New("invalid JSON: the body is empty; send a JSON object such as {}")
 	}
 	if err := protojson.Unmarshal(data, m); err != nil {
-		return jsonError(err)
+		return jsonError(data, err)
 	}
 	return nil
 }
@@ -118,14 +121,105 @@ func (JSON) Unmarshal(data []byte, message any) error {
 func (JSON) IsBinary() bool { return false }
 
 // jsonError rewrites a protojson error ("proto: (line 1:27): unknown field "x"") for the
-// client ("invalid JSON at line 1:27: unknown field "x"").
-func jsonError(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "proto: ")
+// client, naming the field at that position when it can ("invalid JSON at task.priority
+// (line 1:27): ...").
+func jsonError(data []byte, err error) error {
+	msg := err.Error()
+	// protojson starts its errors with "proto:" and, at random, a space or a no-break
+	// space (so that nobody matches on them); neither helps the client.
+	msg = strings.TrimLeft(strings.TrimPrefix(msg, "proto:"), " \u00a0")
 	msg = strings.TrimPrefix(msg, "syntax error ")
 	if strings.HasPrefix(msg, "(line ") {
 		if pos, rest, ok := strings.Cut(msg[len("(line "):], "): "); ok {
-			return errors.New("invalid JSON at line " + pos + ": " + rest)
+			where := "line " + pos
+			var line, col int
+			if _, err := fmt.Sscanf(pos, "%d:%d", &line, &col); err == nil {
+				if path := pathAt(data, line, col); path != "" {
+					where = path + " (" + where + ")"
+				}
+			}
+			return errors.New("invalid JSON at " + where + ": " + rest)
 		}
 	}
 	return errors.New("invalid JSON: " + msg)
+}
+
+// pathAt returns the path of the field whose key or value is at line:col (1-based, col
+// counted in characters, as protojson reports positions) of the JSON data, such as
+// "task.reminders[1].at", or "" when there is none.
+func pathAt(data []byte, line, col int) string {
+	off := 0
+	for l := 1; l < line; l++ {
+		i := bytes.IndexByte(data[off:], '\n')
+		if i < 0 {
+			return ""
+		}
+		off += i + 1
+	}
+	for c := 1; c < col && off < len(data); c++ {
+		_, size := utf8.DecodeRune(data[off:])
+		off += size
+	}
+	type level struct {
+		object  bool
+		key     string
+		index   int
+		wantKey bool
+	}
+	var stack []level
+	path := func(withKey bool) string {
+		var b strings.Builder
+		for i, l := range stack {
+			switch {
+			case l.object && (i < len(stack)-1 || withKey):
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(l.key)
+			case !l.object:
+				fmt.Fprintf(&b, "[%d]", l.index)
+			}
+		}
+		return b.String()
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return path(len(stack) > 0 && stack[len(stack)-1].object && !stack[len(stack)-1].wantKey)
+		}
+		end := int(dec.InputOffset())
+		top := len(stack) - 1
+		isKey := top >= 0 && stack[top].object && stack[top].wantKey && tok != json.Delim('}')
+		if isKey {
+			stack[top].key, _ = tok.(string)
+			stack[top].wantKey = false
+			if end > off {
+				return path(true)
+			}
+			continue
+		}
+		if end > off && tok != json.Delim('}') && tok != json.Delim(']') {
+			return path(true)
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, level{object: true, wantKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, level{index: 0})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:top]
+			top--
+		}
+		// A value ended: the enclosing object wants its next key, the array its next item.
+		if top >= 0 {
+			if stack[top].object {
+				stack[top].wantKey = true
+			} else {
+				stack[top].index++
+			}
+		}
+	}
 }
