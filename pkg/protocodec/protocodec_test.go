@@ -1,6 +1,7 @@
 package protocodec_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -10,10 +11,11 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/protocodec"
 )
 
-// goTypeHint reports whether msg shows a Go type name of the server ("*taskv1.Task").
-func goTypeHint(msg string) bool {
-	return strings.Contains(msg, "*") || strings.Contains(msg, "v1.") && !strings.Contains(msg, "taskmesh.")
-}
+// goType matches a Go type name of the server ("*taskv1.Task", "v1.CreateTaskRequest").
+var goType = regexp.MustCompile(`\*[a-z][a-z0-9]*\.[A-Z]|[a-z]+v1\.[A-Z]`)
+
+// goTypeHint reports whether msg shows a Go type name of the server.
+func goTypeHint(msg string) bool { return goType.MatchString(msg) }
 
 func TestJSONRefusesWhatItCannotRepresent(t *testing.T) {
 	codec := protocodec.JSON{}
