@@ -10,8 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"connectrpc.com/connect"
+	"golang.org/x/text/unicode/norm"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -266,5 +269,74 @@ func TestPagingByDuePastTheLastDay(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// fuzzProcedures are the request paths FuzzRequestBodies sends bodies to (by index mod len).
+var fuzzProcedures = []string{
+	"taskmesh.task.v1.TaskService/CreateTask",
+	"taskmesh.task.v1.TaskService/ListTasks",
+	"taskmesh.task.v1.TaskService/PreviewOccurrences",
+	"taskmesh.task.v1.TagService/CreateTag",
+	"taskmesh.task.v1.TagService/UpdateTag",
+}
+
+// FuzzRequestBodies: whatever JSON body a client sends to the task and tag procedures,
+// the answer is a success or a client error (never Internal, never a panic), and no error
+// message names a Go type; names that are accepted are stored canonical.
+func FuzzRequestBodies(f *testing.F) {
+	e := newEnv(f)
+	ctx := context.Background()
+	u := e.newUser(rpctest.Connect)
+	tag, err := u.tags.CreateTag(ctx, connect.NewRequest(&taskv1.CreateTagRequest{Name: "Work"}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	id := tag.Msg.GetTag().GetId()
+	for _, seed := range []struct {
+		proc uint8
+		body string
+	}{
+		{0, `{"task":{"title":"x","priority":"PRIORITY_BOGUS"}}`},
+		{1, `{"status":"TASK_STATUS_BOGUS"}`},
+		{1, `{"dueAfter":"0001-01-01T00:00:00Z","dueBefore":"9999-12-31T23:59:59.999999999Z"}`},
+		{1, `{"sortBy":"TASK_SORT_FIELD_DUE","pageSize":1,"tagIds":["` + strings.ToUpper(id) + `"]}`},
+		{2, `{"rule":{"frequency":"FREQUENCY_DAILY","interval":1},"start":{"at":"0001-01-01T00:00:00Z"},"count":3}`},
+		{2, `{"rule":{"frequency":"FREQUENCY_YEARLY","interval":1},"start":{"at":"9999-12-31T23:30:00Z"},"count":3}`},
+		{0, `{"task":{"title":"t","due":{"date":{"year":9999,"month":12,"day":31}},"recurrence":{"frequency":"FREQUENCY_DAILY","interval":1}}}`},
+		{0, `{"task":{"title":"\u200b","tagIds":["` + id + `","` + strings.ToUpper(id) + `"]}}`},
+		{3, `{"name":"Cafe\u0301"}`},
+		{3, `{"name":"Work\u200b"}`},
+		{4, `{"id":"` + strings.ToUpper(id) + `","name":"\ufeff"}`},
+		{0, `{"task":`},
+	} {
+		f.Add(seed.proc, []byte(seed.body))
+	}
+	f.Fuzz(func(t *testing.T, proc uint8, body []byte) {
+		procedure := fuzzProcedures[int(proc)%len(fuzzProcedures)]
+		status, code, msg := postRaw(t, e, u.token, procedure, "application/json", body)
+		if status >= 500 || code == "internal" || code == "unknown" {
+			t.Fatalf("%s %s: HTTP %d %s %q", procedure, body, status, code, msg)
+		}
+		if goType.MatchString(msg) {
+			t.Fatalf("%s %s: the error names a Go type: %q", procedure, body, msg)
+		}
+	})
+	tags, err := u.tags.ListTags(ctx, connect.NewRequest(&taskv1.ListTagsRequest{}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, tg := range tags.Msg.GetTags() {
+		name := tg.GetName()
+		first, _ := utf8.DecodeRuneInString(name)
+		last, _ := utf8.DecodeLastRuneInString(name)
+		for _, r := range []rune{first, last} {
+			if unicode.IsSpace(r) || unicode.In(r, unicode.Cf, unicode.Z) {
+				f.Fatalf("tag %q stored with an invisible edge %U", name, r)
+			}
+		}
+		if !norm.NFC.IsNormalString(name) {
+			f.Fatalf("tag %q stored without NFC", name)
+		}
 	}
 }
