@@ -102,6 +102,20 @@ func hostileInputs(t *testing.T, m *devmesh.Mesh, _ *user) {
 		t.Fatalf("task = %q %v; want title \"plan\" and tag %s", got.GetTitle(), got.GetTagIds(), workID)
 	}
 	before := attackerView(t, u)
+	// daprd's circuit breaker counts every error an app answers, InvalidArgument included,
+	// so six refused requests in a row through one sidecar open it for everyone for 15 s
+	// (deploy/dapr/local/resiliency.yaml, trip: consecutiveFailures > 5): a defect of its
+	// own, reported apart. Each refusal here is followed by a request that succeeds, so
+	// that this case tests what the services answer, not the breaker.
+	succeed := func(t *testing.T) {
+		t.Helper()
+		if _, err := u.tags.ListTags(ctx, connect.NewRequest(&taskv1.ListTagsRequest{})); err != nil {
+			t.Fatalf("a valid request after a refused one: %v", err)
+		}
+		if _, err := u.audit.ListAuditEntries(ctx, connect.NewRequest(&auditv1.ListAuditEntriesRequest{PageSize: 1})); err != nil {
+			t.Fatalf("a valid request after a refused one: %v", err)
+		}
+	}
 
 	t.Run("raw bodies through the gateway", func(t *testing.T) {
 		const (
@@ -130,6 +144,7 @@ func hostileInputs(t *testing.T, m *devmesh.Mesh, _ *user) {
 				if status != http.StatusBadRequest || code != "invalid_argument" || !strings.Contains(msg, c.want) || goTypeName.MatchString(msg) {
 					t.Fatalf("HTTP %d %s %q; want 400 invalid_argument naming %q and no Go type", status, code, msg, c.want)
 				}
+				succeed(t)
 			})
 		}
 	})
@@ -182,12 +197,16 @@ func hostileInputs(t *testing.T, m *devmesh.Mesh, _ *user) {
 		}, "tag_ids[1]"},
 	}
 	for _, c := range invalid {
-		t.Run(c.name, func(t *testing.T) { rpctest.WantInvalid(t, c.call(), c.field) })
+		t.Run(c.name, func(t *testing.T) {
+			rpctest.WantInvalid(t, c.call(), c.field)
+			succeed(t)
+		})
 	}
 	for _, name := range []string{"Caf\u00e9", "Cafe\u0301", "Work\u200b", "\ufeffwork"} {
 		t.Run("tag "+strings.ToValidUTF8(name, "?")+" exists already", func(t *testing.T) {
 			_, err := u.tags.CreateTag(ctx, connect.NewRequest(&taskv1.CreateTagRequest{Name: name}))
 			rpctest.WantCode(t, err, connect.CodeAlreadyExists)
+			succeed(t)
 		})
 	}
 
@@ -196,7 +215,9 @@ func hostileInputs(t *testing.T, m *devmesh.Mesh, _ *user) {
 		t.Fatal(err)
 	}
 	rpctest.WantInvalid(t, createTask(u, &taskv1.Task{Title: "t", Due: first, Recurrence: daily}), "task.due")
+	succeed(t)
 	rpctest.WantInvalid(t, preview(u, first), "start")
+	succeed(t)
 
 	after := attackerView(t, u)
 	for i := range before {
