@@ -76,7 +76,7 @@ func attackerView(t *testing.T, u *user) []proto.Message {
 // tasks and tags are unchanged afterwards.
 func hostileInputs(t *testing.T, m *devmesh.Mesh, _ *user) {
 	ctx := context.Background()
-	u := signUp(t, m.WebURL, false) // Connect with JSON, as curl and the docs do; Europe/Paris
+	u := signUp(t, m.WebURL, false)    // Connect with JSON, as curl and the docs do; Europe/Paris
 	bin := grpcClients(t, m.WebURL, u) // the same user over gRPC, for what JSON cannot carry
 
 	// The attacker's own data, made before the snapshot: "Work" and "Café" (sent in NFD,
