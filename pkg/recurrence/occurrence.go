@@ -13,20 +13,27 @@ import (
 type Occurrence struct {
 	At   time.Time
 	Date Date
+	// firstMoment marks the moment 0001-01-01T00:00:00Z, the first a due can name, which
+	// time.Time holds as its zero value: AtTime sets it, so that this moment is not read
+	// as "no moment" (a preview of a series starting then was refused).
+	firstMoment bool
 }
 
-// AtTime returns the occurrence at moment t.
-func AtTime(t time.Time) Occurrence { return Occurrence{At: t} }
+// AtTime returns the occurrence at moment t (any moment, 0001-01-01T00:00:00Z included).
+func AtTime(t time.Time) Occurrence { return Occurrence{At: t, firstMoment: t.IsZero()} }
+
+// moment reports whether o has a moment set.
+func (o Occurrence) moment() bool { return !o.At.IsZero() || o.firstMoment }
 
 // OnDate returns the all-day occurrence on day d.
 func OnDate(d Date) Occurrence { return Occurrence{Date: d} }
 
 // AllDay reports whether o is a whole day rather than a moment.
-func (o Occurrence) AllDay() bool { return o.At.IsZero() && !o.Date.IsZero() }
+func (o Occurrence) AllDay() bool { return !o.moment() && !o.Date.IsZero() }
 
 // String returns o's Date as YYYY-MM-DD, or its moment in RFC 3339 form.
 func (o Occurrence) String() string {
-	if o.At.IsZero() {
+	if !o.moment() {
 		return o.Date.String()
 	}
 	return o.At.Format(time.RFC3339Nano)
@@ -44,9 +51,9 @@ var (
 // bounds of this package.
 func (o Occurrence) check(loc *time.Location) error {
 	switch {
-	case o.At.IsZero() && o.Date.IsZero():
+	case !o.moment() && o.Date.IsZero():
 		return errors.New("neither a moment nor a date is set")
-	case !o.At.IsZero() && !o.Date.IsZero():
+	case o.moment() && !o.Date.IsZero():
 		return errors.New("both a moment and a date are set")
 	case !o.Date.IsZero():
 		return o.Date.check()
@@ -61,7 +68,7 @@ func (o Occurrence) check(loc *time.Location) error {
 
 // day returns the day number of o in loc.
 func (o Occurrence) day(loc *time.Location) int64 {
-	if o.At.IsZero() {
+	if !o.moment() {
 		return dayNumber(o.Date)
 	}
 	return dayNumber(localDate(o.At, loc))

@@ -171,7 +171,7 @@ func FromProtoDue(d *taskv1.Due) (Occurrence, error) {
 // does not validate o.
 func ToProtoDue(o Occurrence) *taskv1.Due {
 	switch {
-	case !o.At.IsZero():
+	case o.moment():
 		return &taskv1.Due{Kind: &taskv1.Due_At{At: timestamppb.New(o.At)}}
 	case !o.Date.IsZero():
 		return &taskv1.Due{Kind: &taskv1.Due_Date{Date: dateToProto(o.Date)}}

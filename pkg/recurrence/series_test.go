@@ -743,3 +743,26 @@ func TestNextAgreesWithOccurrences(t *testing.T) {
 		}
 	}
 }
+
+// The first moment a due can name, 0001-01-01T00:00:00Z, is time.Time's zero value; a
+// series may start there (in a zone where it is still year 1) like anywhere else.
+func TestSeriesFromTheFirstMoment(t *testing.T) {
+	start := AtTime(time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC))
+	got, err := Occurrences(Rule{Frequency: Daily, Interval: 1}, start, time.UTC, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].At.Equal(start.At) || !got[1].At.Equal(start.At.AddDate(0, 0, 1)) {
+		t.Fatalf("occurrences = %v", got)
+	}
+	if d := ToProtoDue(got[0]); d.GetAt().AsTime() != start.At || d.GetAt().CheckValid() != nil {
+		t.Fatalf("ToProtoDue(first moment) = %v", d)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Occurrences(Rule{Frequency: Daily, Interval: 1}, start, ny, 2); err == nil {
+		t.Fatal("a series whose start is in year 0 in New York was accepted")
+	}
+}

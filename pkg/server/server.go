@@ -21,6 +21,7 @@ import (
 
 	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/protocodec"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 )
 
@@ -59,7 +60,8 @@ func HandlerOptions(log zerolog.Logger, verifier *authn.Verifier, public func(pr
 	return head(log, authn.NewInterceptor(verifier, public), userField{}, validate.NewInterceptor(), noNUL{})
 }
 
-// head puts the interceptors every service shares in front of inner, outermost first:
+// head is what every service shares: bodies decoded by the strict codecs of
+// pkg/protocodec, and these interceptors in front of inner, outermost first:
 // logging (rpclog), error mapping (apierr: clients see Connect codes and, for anything
 // unexpected, a generic message), then panic recovery, so that a panicking handler or
 // interceptor answers Internal, is logged in full with its request id, and leaves the
@@ -67,6 +69,7 @@ func HandlerOptions(log zerolog.Logger, verifier *authn.Verifier, public func(pr
 // connection and the log a bare stack without the request.)
 func head(log zerolog.Logger, inner ...connect.Interceptor) connect.HandlerOption {
 	return connect.WithHandlerOptions(
+		protocodec.HandlerOptions(),
 		connect.WithInterceptors(rpclog.NewInterceptor(log), apierr.NewInterceptor()),
 		connect.WithRecover(recovered),
 		connect.WithInterceptors(inner...),

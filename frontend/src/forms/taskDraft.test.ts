@@ -69,6 +69,12 @@ describe("validateMessage (protovalidate, the server's rules)", () => {
     expect(errs["task.title"]).toBe("title must not be blank");
   });
 
+  it("reports a title of invisible characters (zero-width space, BOM) as blank, as the server does", () => {
+    const { task } = taskFromDraft({ ...fullDraft(), title: "\u200b\ufeff\u200d" }, tz);
+    const errs = validateMessage(CreateTaskRequestSchema, create(CreateTaskRequestSchema, { task }));
+    expect(errs["task.title"]).toBe("title must not be blank");
+  });
+
   it("accepts a complete task", () => {
     const { task } = taskFromDraft(fullDraft(), tz);
     expect(validateMessage(CreateTaskRequestSchema, create(CreateTaskRequestSchema, { task }))).toEqual({});

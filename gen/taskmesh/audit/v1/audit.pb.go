@@ -141,9 +141,9 @@ type ListAuditEntriesRequest struct {
 	Types []v1.TaskEventType `protobuf:"varint,1,rep,packed,name=types,proto3,enum=taskmesh.events.v1.TaskEventType" json:"types,omitempty"`
 	// Only changes to this task.
 	TaskId string `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	// Only changes at or after this moment.
+	// Only changes at or after this moment, in years 1 to 9999.
 	OccurredAfter *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_after,json=occurredAfter,proto3" json:"occurred_after,omitempty"`
-	// Only changes before this moment.
+	// Only changes before this moment, in years 1 to 9999.
 	OccurredBefore *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=occurred_before,json=occurredBefore,proto3" json:"occurred_before,omitempty"`
 	// Page size, 0 to 200; 0 means 50.
 	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -296,12 +296,12 @@ const file_taskmesh_audit_v1_audit_proto_rawDesc = "" +
 	"\voccurred_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x12\x1d\n" +
 	"\n" +
-	"change_seq\x18\b \x01(\x03R\tchangeSeq\"\xe7\x02\n" +
+	"change_seq\x18\b \x01(\x03R\tchangeSeq\"\xaf\x03\n" +
 	"\x17ListAuditEntriesRequest\x12L\n" +
 	"\x05types\x18\x01 \x03(\x0e2!.taskmesh.events.v1.TaskEventTypeB\x13\xbaH\x10\x92\x01\r\x10\x06\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05types\x12$\n" +
-	"\atask_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06taskId\x12A\n" +
-	"\x0eoccurred_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\roccurredAfter\x12C\n" +
-	"\x0foccurred_before\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0eoccurredBefore\x12'\n" +
+	"\atask_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06taskId\x12e\n" +
+	"\x0eoccurred_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\"\xbaH\x1f\xb2\x01\x1c\"\r\b\xff\x82\xd1\xff\xaf\a\x10\xff\x93\xeb\xdc\x032\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01R\roccurredAfter\x12g\n" +
+	"\x0foccurred_before\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\"\xbaH\x1f\xb2\x01\x1c\"\r\b\xff\x82\xd1\xff\xaf\a\x10\xff\x93\xeb\xdc\x032\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01R\x0eoccurredBefore\x12'\n" +
 	"\tpage_size\x18\x05 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12'\n" +
 	"\n" +

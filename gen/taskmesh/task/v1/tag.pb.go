@@ -117,7 +117,9 @@ func (x *Tag) GetUpdatedAt() *timestamppb.Timestamp {
 // CreateTagRequest describes the new tag.
 type CreateTagRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Name, 1 to 50 characters, not blank.
+	// Name, 1 to 50 characters, not blank (white space and invisible characters such
+	// as U+200B do not count). Stored NFC-normalized, with invisible characters trimmed
+	// from both ends: "Work" and "Work" plus U+200B are the same name.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Color as "#RRGGBB"; empty means "#64748B" (slate).
 	Color         string `protobuf:"bytes,2,opt,name=color,proto3" json:"color,omitempty"`
@@ -303,7 +305,9 @@ type UpdateTagRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tag's id.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// New name, 1 to 50 characters, not blank.
+	// New name, 1 to 50 characters, not blank (white space and invisible characters such
+	// as U+200B do not count). Stored NFC-normalized, with invisible characters trimmed
+	// from both ends: "Work" and "Work" plus U+200B are the same name.
 	Name *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
 	// New color as "#RRGGBB".
 	Color         *string `protobuf:"bytes,3,opt,name=color,proto3,oneof" json:"color,omitempty"`
@@ -505,20 +509,20 @@ const file_taskmesh_task_v1_tag_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xb7\x01\n" +
-	"\x10CreateTagRequest\x12p\n" +
-	"\x04name\x18\x01 \x01(\tB\\\xbaHY\xba\x01P\n" +
-	"\x0ename.not_blank\x12\x16name must not be blank\x1a&this.matches('[^\\\\s\\\\v\\\\x{85}\\\\p{Z}]')r\x04\x10\x01\x182R\x04name\x121\n" +
+	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xbe\x01\n" +
+	"\x10CreateTagRequest\x12w\n" +
+	"\x04name\x18\x01 \x01(\tBc\xbaH`\xba\x01W\n" +
+	"\x0ename.not_blank\x12\x16name must not be blank\x1a-this.matches('[^\\\\s\\\\v\\\\x{85}\\\\p{Z}\\\\p{Cf}]')r\x04\x10\x01\x182R\x04name\x121\n" +
 	"\x05color\x18\x02 \x01(\tB\x1b\xbaH\x18r\x162\x14^(#[0-9A-Fa-f]{6})?$R\x05color\"<\n" +
 	"\x11CreateTagResponse\x12'\n" +
 	"\x03tag\x18\x01 \x01(\v2\x15.taskmesh.task.v1.TagR\x03tag\"\x11\n" +
 	"\x0fListTagsRequest\"=\n" +
 	"\x10ListTagsResponse\x12)\n" +
-	"\x04tags\x18\x01 \x03(\v2\x15.taskmesh.task.v1.TagR\x04tags\"\xeb\x01\n" +
+	"\x04tags\x18\x01 \x03(\v2\x15.taskmesh.task.v1.TagR\x04tags\"\xf2\x01\n" +
 	"\x10UpdateTagRequest\x12\x18\n" +
-	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12u\n" +
-	"\x04name\x18\x02 \x01(\tB\\\xbaHY\xba\x01P\n" +
-	"\x0ename.not_blank\x12\x16name must not be blank\x1a&this.matches('[^\\\\s\\\\v\\\\x{85}\\\\p{Z}]')r\x04\x10\x01\x182H\x00R\x04name\x88\x01\x01\x123\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\x12|\n" +
+	"\x04name\x18\x02 \x01(\tBc\xbaH`\xba\x01W\n" +
+	"\x0ename.not_blank\x12\x16name must not be blank\x1a-this.matches('[^\\\\s\\\\v\\\\x{85}\\\\p{Z}\\\\p{Cf}]')r\x04\x10\x01\x182H\x00R\x04name\x88\x01\x01\x123\n" +
 	"\x05color\x18\x03 \x01(\tB\x18\xbaH\x15r\x132\x11^#[0-9A-Fa-f]{6}$H\x01R\x05color\x88\x01\x01B\a\n" +
 	"\x05_nameB\b\n" +
 	"\x06_color\"<\n" +

@@ -904,7 +904,9 @@ type Task struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Server-assigned UUID.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Short title, 1 to 500 characters, not blank.
+	// Short title, 1 to 500 characters, not blank (white space and invisible characters
+	// such as U+200B do not count). Stored NFC-normalized, with invisible characters
+	// trimmed from both ends.
 	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
 	// Free text, up to 10000 characters.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
@@ -1774,9 +1776,9 @@ type ListTasksRequest struct {
 	Priorities []Priority `protobuf:"varint,5,rep,packed,name=priorities,proto3,enum=taskmesh.task.v1.Priority" json:"priorities,omitempty"`
 	// Only tasks that carry ALL of these tags.
 	TagIds []string `protobuf:"bytes,6,rep,name=tag_ids,json=tagIds,proto3" json:"tag_ids,omitempty"`
-	// Only tasks due at or after this moment.
+	// Only tasks due at or after this moment, in years 1 to 9999.
 	DueAfter *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=due_after,json=dueAfter,proto3" json:"due_after,omitempty"`
-	// Only tasks due before this moment.
+	// Only tasks due before this moment, in years 1 to 9999.
 	DueBefore *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=due_before,json=dueBefore,proto3" json:"due_before,omitempty"`
 	// Only pending tasks whose due time has passed.
 	Overdue bool `protobuf:"varint,9,opt,name=overdue,proto3" json:"overdue,omitempty"`
@@ -2241,11 +2243,11 @@ const file_taskmesh_task_v1_task_proto_rawDesc = "" +
 	"\xbaH\a\x1a\x05\x18\x90N(\x01H\x01R\x05count\x12D\n" +
 	"\x06anchor\x18\t \x01(\x0e2\".taskmesh.task.v1.RecurrenceAnchorB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06anchorB\v\n" +
 	"\tmonth_dayB\x05\n" +
-	"\x03end\"\xfd\x06\n" +
+	"\x03end\"\x84\a\n" +
 	"\x04Task\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12u\n" +
-	"\x05title\x18\x02 \x01(\tB_\xbaH\\\xba\x01R\n" +
-	"\x0ftitle.not_blank\x12\x17title must not be blank\x1a&this.matches('[^\\\\s\\\\v\\\\x{85}\\\\p{Z}]')r\x05\x10\x01\x18\xf4\x03R\x05title\x12*\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12|\n" +
+	"\x05title\x18\x02 \x01(\tBf\xbaHc\xba\x01Y\n" +
+	"\x0ftitle.not_blank\x12\x17title must not be blank\x1a-this.matches('[^\\\\s\\\\v\\\\x{85}\\\\p{Z}\\\\p{Cf}]')r\x05\x10\x01\x18\xf4\x03R\x05title\x12*\n" +
 	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x90NR\vdescription\x124\n" +
 	"\x06status\x18\x04 \x01(\x0e2\x1c.taskmesh.task.v1.TaskStatusR\x06status\x12@\n" +
 	"\bpriority\x18\x05 \x01(\x0e2\x1a.taskmesh.task.v1.PriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\x12*\n" +
@@ -2299,7 +2301,7 @@ const file_taskmesh_task_v1_task_proto_rawDesc = "" +
 	"\x11ReopenTaskRequest\x12\x18\n" +
 	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x02id\"@\n" +
 	"\x12ReopenTaskResponse\x12*\n" +
-	"\x04task\x18\x01 \x01(\v2\x16.taskmesh.task.v1.TaskR\x04task\"\xef\x04\n" +
+	"\x04task\x18\x01 \x01(\v2\x16.taskmesh.task.v1.TaskR\x04task\"\xb7\x05\n" +
 	"\x10ListTasksRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12'\n" +
@@ -2310,10 +2312,10 @@ const file_taskmesh_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"priorities\x18\x05 \x03(\x0e2\x1a.taskmesh.task.v1.PriorityB\x0f\xbaH\f\x92\x01\t\x10\x04\"\x05\x82\x01\x02\x10\x01R\n" +
 	"priorities\x12*\n" +
-	"\atag_ids\x18\x06 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\x14\x18\x01\"\x05r\x03\xb0\x01\x01R\x06tagIds\x127\n" +
-	"\tdue_after\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bdueAfter\x129\n" +
+	"\atag_ids\x18\x06 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\x14\x18\x01\"\x05r\x03\xb0\x01\x01R\x06tagIds\x12[\n" +
+	"\tdue_after\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\"\xbaH\x1f\xb2\x01\x1c\"\r\b\xff\x82\xd1\xff\xaf\a\x10\xff\x93\xeb\xdc\x032\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01R\bdueAfter\x12]\n" +
 	"\n" +
-	"due_before\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tdueBefore\x12\x18\n" +
+	"due_before\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\"\xbaH\x1f\xb2\x01\x1c\"\r\b\xff\x82\xd1\xff\xaf\a\x10\xff\x93\xeb\xdc\x032\v\b\x80\x92\xb8Ø\xfe\xff\xff\xff\x01R\tdueBefore\x12\x18\n" +
 	"\aoverdue\x18\t \x01(\bR\aoverdue\x12\x15\n" +
 	"\x06no_due\x18\n" +
 	" \x01(\bR\x05noDue\x12'\n" +

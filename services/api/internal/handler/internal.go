@@ -8,8 +8,8 @@ import (
 
 	internalv1 "github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
-	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
+	"github.com/taskmesh/taskmesh/services/api/internal/taskrules"
 )
 
 // InternalServer implements TaskInternalService for the other services of the mesh. It
@@ -93,10 +93,4 @@ func (s *InternalServer) GetChangeSeq(ctx context.Context, req *connect.Request[
 	return connect.NewResponse(&internalv1.GetChangeSeqResponse{ChangeSeq: seq}), nil
 }
 
-func parseID(field, raw string) (uuid.UUID, error) {
-	id, err := uuid.Parse(raw)
-	if err != nil {
-		return uuid.Nil, apierr.Invalid(field, "string.uuid", "value must be a valid UUID")
-	}
-	return id, nil
-}
+func parseID(field, raw string) (uuid.UUID, error) { return taskrules.ParseID(field, raw) }

@@ -8,12 +8,18 @@ import (
 
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
-	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/services/api/internal/store"
+	"github.com/taskmesh/taskmesh/services/api/internal/taskrules"
 )
 
-// TagServer implements TagService.
+// maxTagName is the longest tag name, in characters, as the protos say.
+const maxTagName = 50
+
+// TagServer implements TagService. Tag names are canonical (taskrules.Name): NFC, with
+// invisible characters trimmed from the ends, so "Café" in NFC and NFD, or "Work" and
+// "Work" plus a zero-width space, are one name and a second CreateTag answers
+// AlreadyExists.
 type TagServer struct {
 	store *store.Store
 }
@@ -29,9 +35,9 @@ func (s *TagServer) CreateTag(ctx context.Context, req *connect.Request[taskv1.C
 	if err != nil {
 		return nil, err
 	}
-	name := strings.TrimSpace(req.Msg.GetName())
-	if name == "" {
-		return nil, apierr.Invalid("name", "name.not_blank", "name must not be blank")
+	name, err := taskrules.Name("name", "name.not_blank", req.Msg.GetName(), maxTagName)
+	if err != nil {
+		return nil, err
 	}
 	tag, err := s.store.CreateTag(ctx, userID, name, strings.ToUpper(req.Msg.GetColor()))
 	if err != nil {
@@ -61,9 +67,9 @@ func (s *TagServer) UpdateTag(ctx context.Context, req *connect.Request[taskv1.U
 	}
 	var name, color *string
 	if req.Msg.Name != nil {
-		n := strings.TrimSpace(req.Msg.GetName())
-		if n == "" {
-			return nil, apierr.Invalid("name", "name.not_blank", "name must not be blank")
+		n, err := taskrules.Name("name", "name.not_blank", req.Msg.GetName(), maxTagName)
+		if err != nil {
+			return nil, err
 		}
 		name = &n
 	}

@@ -133,11 +133,14 @@ func (s *TaskServer) ListTasks(ctx context.Context, req *connect.Request[taskv1.
 		return nil, err
 	}
 	f := store.TaskFilter{
-		Query: m.GetQuery(), Status: m.GetStatus(), Priorities: m.GetPriorities(),
+		Query: taskrules.Text(m.GetQuery()), Status: m.GetStatus(), Priorities: m.GetPriorities(),
 		Overdue: m.GetOverdue(), NoDue: m.GetNoDue(), IncludeDeleted: m.GetIncludeDeleted(), Now: s.now(),
 	}
-	for _, t := range m.GetTagIds() {
-		f.TagIDs = append(f.TagIDs, uuid.MustParse(t)) // protovalidate checked the format
+	if f.TagIDs, err = taskrules.ParseIDs("tag_ids", m.GetTagIds()); err != nil {
+		return nil, err
+	}
+	if len(f.TagIDs) == 0 {
+		f.TagIDs = nil
 	}
 	if t := m.GetDueAfter(); t != nil {
 		at := t.AsTime()
@@ -184,14 +187,6 @@ func (s *TaskServer) PreviewOccurrences(ctx context.Context, req *connect.Reques
 	if err != nil {
 		return nil, err
 	}
-	rule, err := recurrence.FromProto(req.Msg.GetRule())
-	if err != nil {
-		return nil, taskrules.RuleError("rule", err)
-	}
-	start, err := recurrence.FromProtoDue(req.Msg.GetStart())
-	if err != nil {
-		return nil, apierr.Invalid("start", "due.valid", err.Error())
-	}
 	user, err := s.store.User(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -199,6 +194,12 @@ func (s *TaskServer) PreviewOccurrences(ctx context.Context, req *connect.Reques
 	loc, err := time.LoadLocation(user.GetTimeZone())
 	if err != nil {
 		return nil, fmt.Errorf("load time zone of %s: %w", userID, err)
+	}
+	// The same check as CreateTask's, so that the preview shows exactly the series a task
+	// may have.
+	rule, start, err := taskrules.Series("rule", "start", req.Msg.GetRule(), req.Msg.GetStart(), loc)
+	if err != nil {
+		return nil, err
 	}
 	occ, err := recurrence.Occurrences(rule, start, loc, int(req.Msg.GetCount()))
 	if err != nil {

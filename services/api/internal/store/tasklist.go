@@ -51,25 +51,42 @@ type TaskCursor struct {
 type sortColumn struct {
 	expr     string
 	nullable bool
-	parse    func(string) (any, error)
+	// key is the SQL of the cursor key's text; expr::text when empty.
+	key   string
+	parse func(string) (any, error)
+}
+
+// timeKey prints a timestamptz column as microseconds since 1970. Its text form would
+// not do: an all-day task due 9999-12-31 has its deadline at the end of that day, in
+// year 10000, which PostgreSQL prints with a five-digit year that no time layout reads,
+// so the next-page token the server issued after it was refused.
+func timeKey(col string) string {
+	return "(extract(epoch FROM " + col + ") * 1000000)::bigint::text"
 }
 
 var sortColumns = map[taskv1.TaskSortField]sortColumn{
-	taskv1.TaskSortField_TASK_SORT_FIELD_CREATED_AT: {expr: "created_at", parse: parseTimeKey},
-	taskv1.TaskSortField_TASK_SORT_FIELD_UPDATED_AT: {expr: "updated_at", parse: parseTimeKey},
-	taskv1.TaskSortField_TASK_SORT_FIELD_DUE:        {expr: "due_at", nullable: true, parse: parseTimeKey},
+	taskv1.TaskSortField_TASK_SORT_FIELD_CREATED_AT: {expr: "created_at", key: timeKey("created_at"), parse: parseTimeKey},
+	taskv1.TaskSortField_TASK_SORT_FIELD_UPDATED_AT: {expr: "updated_at", key: timeKey("updated_at"), parse: parseTimeKey},
+	taskv1.TaskSortField_TASK_SORT_FIELD_DUE:        {expr: "due_at", nullable: true, key: timeKey("due_at"), parse: parseTimeKey},
 	taskv1.TaskSortField_TASK_SORT_FIELD_PRIORITY:   {expr: "priority", parse: parseSmallintKey},
 	taskv1.TaskSortField_TASK_SORT_FIELD_TITLE:      {expr: "lower(title)", parse: parseTextKey},
 }
 
-// parseTimeKey reads a timestamptz as PostgreSQL prints it (ISO DateStyle).
+// Bounds of a time key, in microseconds since 1970: the deadlines this service stores lie
+// within years 1 to 10000 (the end of an all-day 9999-12-31), well inside what both
+// PostgreSQL and time.Time hold.
+var (
+	minTimeKey = time.Date(0, time.January, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxTimeKey = time.Date(10001, time.January, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+)
+
+// parseTimeKey reads a time key (see timeKey).
 func parseTimeKey(key string) (any, error) {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999-07", "2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05.999999-07:00:00"} {
-		if t, err := time.Parse(layout, key); err == nil && t.Year() >= 1 && t.Year() <= 9999 {
-			return t, nil
-		}
+	us, err := strconv.ParseInt(key, 10, 64)
+	if err != nil || us < minTimeKey || us > maxTimeKey {
+		return nil, ErrBadCursor
 	}
-	return nil, ErrBadCursor
+	return time.UnixMicro(us).UTC(), nil
 }
 
 func parseSmallintKey(key string) (any, error) {
@@ -155,7 +172,11 @@ func (s *Store) ListTasks(ctx context.Context, userID uuid.UUID, f TaskFilter, o
 	if col.nullable {
 		order = fmt.Sprintf("%s %s NULLS LAST, id %s", col.expr, dir, dir)
 	}
-	sql := "SELECT *, (" + col.expr + ")::text AS sort_key FROM tasks WHERE " + strings.Join(b.conds, " AND ") +
+	key := col.key
+	if key == "" {
+		key = "(" + col.expr + ")::text"
+	}
+	sql := "SELECT *, " + key + " AS sort_key FROM tasks WHERE " + strings.Join(b.conds, " AND ") +
 		" ORDER BY " + order + " LIMIT " + b.arg(limit+1)
 
 	rows, err := s.pool.Query(ctx, sql, b.args...)

@@ -25,6 +25,9 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/recurrence"
 )
 
+// maxTitle is the longest title, in characters, as the Task message says.
+const maxTitle = 500
+
 // AllDayReminderHour is the local hour that reminders of an all-day task count back from.
 const AllDayReminderHour = 9
 
@@ -164,17 +167,18 @@ type Plan struct {
 }
 
 // PlanTask checks the complete desired task t (its input fields: validation, a due date
-// that exists, a rule that is valid and has a due) and decides its columns, resolving
-// an all-day due in loc. Every error is an InvalidArgument naming the field at fault.
+// that exists, a rule that is valid and has a due from which the series can run in loc,
+// tag ids that are distinct in any case) and decides its columns, resolving an all-day
+// due in loc. The title is canonical (see Name), the description NFC (see Text). Every error is an InvalidArgument naming the field at fault.
 func PlanTask(t *taskv1.Task, loc *time.Location) (Plan, error) {
 	if err := Validate(t); err != nil {
 		return Plan{}, err
 	}
-	p := Plan{Title: strings.TrimSpace(t.GetTitle()), Description: t.GetDescription(), Priority: t.GetPriority()}
-	if p.Title == "" { // protovalidate's pattern covers this; keep the rule safe anyway
-		return Plan{}, apierr.Invalid("task.title", "title.not_blank", "title must not be blank")
+	title, err := Name("task.title", "title.not_blank", t.GetTitle(), maxTitle)
+	if err != nil {
+		return Plan{}, err
 	}
-	var err error
+	p := Plan{Title: title, Description: Text(t.GetDescription()), Priority: t.GetPriority()}
 	if p.DueAt, p.DueDate, err = resolveDue(t.GetDue(), loc); err != nil {
 		return Plan{}, err
 	}
@@ -182,18 +186,13 @@ func PlanTask(t *taskv1.Task, loc *time.Location) (Plan, error) {
 		if t.GetDue() == nil {
 			return Plan{}, apierr.Invalid("task.recurrence", "recurrence.needs_due", "a repeating task needs a due date")
 		}
-		if _, err := recurrence.FromProto(rule); err != nil {
-			return Plan{}, RuleError("task.recurrence", err)
+		if _, _, err := Series("task.recurrence", "task.due", rule, t.GetDue(), loc); err != nil {
+			return Plan{}, err
 		}
 		p.Recurrence = rule
 	}
-	p.TagIDs = make([]uuid.UUID, len(t.GetTagIds()))
-	for i, s := range t.GetTagIds() {
-		id, err := uuid.Parse(s)
-		if err != nil { // protovalidate checked the format; never panic on it anyway
-			return Plan{}, apierr.Invalid("task.tag_ids["+strconv.Itoa(i)+"]", "string.uuid", "value must be a valid UUID")
-		}
-		p.TagIDs[i] = id
+	if p.TagIDs, err = ParseIDs("task.tag_ids", t.GetTagIds()); err != nil {
+		return Plan{}, err
 	}
 	return p, nil
 }

@@ -347,6 +347,12 @@ func TestListAuditEntriesRejectsBadRequests(t *testing.T) {
 					{"malformed occurred_before", func(r *auditv1.ListAuditEntriesRequest) {
 						r.OccurredBefore = &timestamppb.Timestamp{Nanos: -1}
 					}, "occurred_before"},
+					{"occurred_after before year 1", func(r *auditv1.ListAuditEntriesRequest) {
+						r.OccurredAfter = &timestamppb.Timestamp{Seconds: -62135596801}
+					}, "occurred_after"},
+					{"occurred_before after year 9999", func(r *auditv1.ListAuditEntriesRequest) {
+						r.OccurredBefore = &timestamppb.Timestamp{Seconds: 253402300800}
+					}, "occurred_before"},
 				}...)
 			}
 			for _, tc := range cases {

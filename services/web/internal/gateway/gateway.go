@@ -32,6 +32,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/dapr/invoke"
 	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/protocodec"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 	"github.com/taskmesh/taskmesh/pkg/server"
 )
@@ -81,7 +82,7 @@ func New(cfg Config) (http.Handler, error) {
 			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC), vanguard.WithTargetCodecs(vanguard.CodecProto)))
 		names = append(names, name)
 	}
-	transcoder, err := vanguard.NewTranscoder(services)
+	transcoder, err := vanguard.NewTranscoder(services, protocodec.VanguardCodecs())
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
