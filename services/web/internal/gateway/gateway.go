@@ -6,9 +6,11 @@
 package gateway
 
 import (
+	"compress/gzip"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httputil"
@@ -18,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
 	"connectrpc.com/vanguard"
@@ -34,6 +37,20 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 	"github.com/taskmesh/taskmesh/pkg/server"
+)
+
+// Limits of the gateway, beyond the server's own (see package server and the README's
+// "Limits"): a browser's request is a public request, so its body and its message, as
+// sent and once decompressed, are bounded by server.MaxRequestBytes, and its body must
+// arrive within server.BodyReadTimeout. The WebSocket proxy copies bytes through a fixed
+// buffer once upgraded; realtime bounds the frames (1 KiB) and pings idle sockets.
+const (
+	// MaxBodyBytes bounds a request body: one public message and its envelope.
+	MaxBodyBytes = server.MaxRequestBytes + 16<<10
+	// MaxBufferBytes bounds a message vanguard holds while transcoding. Requests never
+	// come near it (see MaxBodyBytes); it is sized for the largest response, a SyncTasks
+	// page of 1000 tasks at their largest (about 45 MB), instead of vanguard's 4 GiB.
+	MaxBufferBytes = 64 << 20
 )
 
 // Routes maps each public service to the app that serves it.
@@ -77,11 +94,17 @@ func New(cfg Config) (http.Handler, error) {
 	names := make([]string, 0, len(Routes))
 	for name, app := range Routes {
 		// gRPC with binary protobuf: Dapr's gRPC proxy does not carry other codecs.
+		// Uncompressed: the services' responses are decompressed here (to transcode them)
+		// by the same limited reader as requests, and the hop is local anyway.
 		services = append(services, vanguard.NewService(name, withTarget(app, forward),
-			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC), vanguard.WithTargetCodecs(vanguard.CodecProto)))
+			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC), vanguard.WithTargetCodecs(vanguard.CodecProto),
+			vanguard.WithNoTargetCompression(), vanguard.WithMaxMessageBufferBytes(MaxBufferBytes)))
 		names = append(names, name)
 	}
-	transcoder, err := vanguard.NewTranscoder(services)
+	// vanguard inflates a gzip request in full, whatever WithMaxMessageBufferBytes says:
+	// this reader stops at MaxRequestBytes.
+	transcoder, err := vanguard.NewTranscoder(services, vanguard.WithCompression("gzip",
+		func() connect.Compressor { return gzip.NewWriter(io.Discard) }, server.LimitedGzip(server.MaxRequestBytes)))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -101,7 +124,7 @@ func New(cfg Config) (http.Handler, error) {
 	// delivers anyway is poison and goes to its dead-letter topic.
 	appcallback.New(cfg.Log, cfg.Publisher, nil).Mount(mux)
 	mux.Handle("/", frontend(cfg.FrontendDir))
-	return accessLog(requestID(mux), cfg.Log), nil
+	return accessLog(requestID(server.LimitBodies(mux, MaxBodyBytes, server.BodyReadTimeout)), cfg.Log), nil
 }
 
 // withTarget names the owning app for Dapr and drops routing headers a client might send.
