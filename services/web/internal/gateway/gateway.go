@@ -75,6 +75,9 @@ type Config struct {
 	// their dead-letter topic (required).
 	Publisher publish.Publisher
 	Log       zerolog.Logger
+	// BodyReadTimeout is how long a client has to send a request body; zero means
+	// server.BodyReadTimeout (tests shorten it).
+	BodyReadTimeout time.Duration
 }
 
 //go:embed placeholder.html
@@ -94,15 +97,15 @@ func New(cfg Config) (http.Handler, error) {
 	names := make([]string, 0, len(Routes))
 	for name, app := range Routes {
 		// gRPC with binary protobuf: Dapr's gRPC proxy does not carry other codecs.
-		// Uncompressed: the services' responses are decompressed here (to transcode them)
-		// by the same limited reader as requests, and the hop is local anyway.
 		services = append(services, vanguard.NewService(name, withTarget(app, forward),
 			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC), vanguard.WithTargetCodecs(vanguard.CodecProto),
-			vanguard.WithNoTargetCompression(), vanguard.WithMaxMessageBufferBytes(MaxBufferBytes)))
+			vanguard.WithMaxMessageBufferBytes(MaxBufferBytes)))
 		names = append(names, name)
 	}
 	// vanguard inflates a gzip request in full, whatever WithMaxMessageBufferBytes says:
-	// this reader stops at MaxRequestBytes.
+	// this reader stops at MaxRequestBytes. (A gzipped gRPC request passes through as it
+	// came, to the service, which applies the same limit; responses come uncompressed,
+	// see sidecarProxy, so this reader only ever sees requests.)
 	transcoder, err := vanguard.NewTranscoder(services, vanguard.WithCompression("gzip",
 		func() connect.Compressor { return gzip.NewWriter(io.Discard) }, server.LimitedGzip(server.MaxRequestBytes)))
 	if err != nil {
@@ -124,7 +127,10 @@ func New(cfg Config) (http.Handler, error) {
 	// delivers anyway is poison and goes to its dead-letter topic.
 	appcallback.New(cfg.Log, cfg.Publisher, nil).Mount(mux)
 	mux.Handle("/", frontend(cfg.FrontendDir))
-	return accessLog(requestID(server.LimitBodies(mux, MaxBodyBytes, server.BodyReadTimeout)), cfg.Log), nil
+	if cfg.BodyReadTimeout <= 0 {
+		cfg.BodyReadTimeout = server.BodyReadTimeout
+	}
+	return accessLog(requestID(server.LimitBodies(mux, MaxBodyBytes, cfg.BodyReadTimeout)), cfg.Log), nil
 }
 
 // withTarget names the owning app for Dapr and drops routing headers a client might send.
@@ -143,13 +149,23 @@ func sidecarProxy(addr string, log zerolog.Logger) http.Handler {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			// Uncompressed responses: the hop is local, and vanguard inflates what it
+			// transcodes with the reader that stops at a request's limit.
+			pr.Out.Header.Del("Grpc-Accept-Encoding")
 		},
 		Transport:     invoke.Transport(),
 		FlushInterval: -1, // stream responses as they come
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			log.Error().Err(err).Str("path", r.URL.Path).Msg("forwarding to the sidecar failed")
 			// A gRPC status the transcoder turns into the client's protocol.
 			w.Header().Set("Content-Type", "application/grpc")
+			if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+				// The client's body ran over the gateway's limit while it was forwarded.
+				w.Header().Set("Grpc-Status", "8") // RESOURCE_EXHAUSTED
+				w.Header().Set("Grpc-Message", fmt.Sprintf("the request is larger than %d bytes", tooLarge.Limit))
+				w.WriteHeader(http.StatusOK)
+				return
+			}
+			log.Error().Err(err).Str("path", r.URL.Path).Msg("forwarding to the sidecar failed")
 			w.Header().Set("Grpc-Status", "14") // UNAVAILABLE
 			w.Header().Set("Grpc-Message", "service unavailable")
 			w.WriteHeader(http.StatusOK)
