@@ -96,17 +96,21 @@ func TestAGzipBombIsRefusedWithoutInflatingIt(t *testing.T) {
 
 	calls := 0
 	base := serveLimited(t, echoMux(publicOpts, &calls), server.DefaultLimits)
-	req, _ := http.NewRequest(http.MethodPost, base+unaryProcedure, bytes.NewReader(bomb))
-	req.Header.Set("Content-Type", "application/proto")
-	req.Header.Set("Content-Encoding", "gzip")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if !strings.Contains(string(body), `"resource_exhausted"`) || calls != 0 {
-		t.Fatalf("status %d, body %s, handler calls %d; want resource_exhausted and no call", resp.StatusCode, body, calls)
+	// Mux's health and reflection handlers take public requests too.
+	mesh := serveLimited(t, server.Mux(), server.DefaultLimits)
+	for _, url := range []string{base + unaryProcedure, mesh + "/grpc.health.v1.Health/Check"} {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(bomb))
+		req.Header.Set("Content-Type", "application/proto")
+		req.Header.Set("Content-Encoding", "gzip")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), `"resource_exhausted"`) || calls != 0 {
+			t.Fatalf("%s: status %d, body %s, handler calls %d; want resource_exhausted and no call", url, resp.StatusCode, body, calls)
+		}
 	}
 
 	d := server.LimitedGzip(1 << 20)()

@@ -44,10 +44,12 @@ func Mux(services ...Service) *http.ServeMux {
 		mux.Handle(s.Path, s.Handler)
 		names = append(names, s.Name)
 	}
-	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(names...)))
+	// Health and reflection take public requests too: the same message limit.
+	limit := MessageLimit(MaxRequestBytes)
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(names...), limit))
 	reflector := grpcreflect.NewStaticReflector(names...)
-	mux.Handle(grpcreflect.NewHandlerV1(reflector))
-	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1(reflector, limit))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limit))
 	return mux
 }
 

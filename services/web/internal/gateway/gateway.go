@@ -119,9 +119,10 @@ func New(cfg Config) (http.Handler, error) {
 	// Reflection describes the public services (so grpcurl and buf curl work against the
 	// gateway); health reports the gateway itself.
 	reflector := grpcreflect.NewStaticReflector(names...)
-	mux.Handle(grpcreflect.NewHandlerV1(reflector))
-	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker()))
+	limit := server.MessageLimit(server.MaxRequestBytes)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector, limit))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limit))
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(), limit))
 	mux.Handle("/ws", webSocketProxy(rt, cfg.Log))
 	// Dapr's app health checks. The gateway has no topics or bindings; an event Dapr
 	// delivers anyway is poison and goes to its dead-letter topic.
