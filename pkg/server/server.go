@@ -54,9 +54,9 @@ func Mux(services ...Service) *http.ServeMux {
 }
 
 // HandlerOptions is the interceptor chain of every public service, outermost first: the
-// common head (see head, with messages bounded to MaxRequestBytes), authentication (every procedure but those for which public
-// returns true), then request validation (protovalidate rules in the protos, and no NUL
-// characters in strings).
+// common head (see head, with messages bounded to MaxRequestBytes), authentication (every
+// procedure but those for which public returns true), then request validation
+// (protovalidate rules in the protos, and no NUL characters in strings).
 func HandlerOptions(log zerolog.Logger, verifier *authn.Verifier, public func(procedure string) bool) connect.HandlerOption {
 	return head(log, MaxRequestBytes, authn.NewInterceptor(verifier, public), userField{}, validate.NewInterceptor(), noNUL{})
 }
@@ -155,9 +155,9 @@ func (userField) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect
 const CallerAppIDHeader = "dapr-caller-app-id"
 
 // MeshHandlerOptions is the interceptor chain of mesh-only services: the common head (see
-// head, with messages bounded to MaxMeshMessageBytes), a check that the call came through Dapr from one of callers (daprd sets the
-// caller's app id; this is defense in depth, the boundary is Dapr access control), then
-// request validation.
+// head, with messages bounded to MaxMeshMessageBytes), a check that the call came through
+// Dapr from one of callers (daprd sets the caller's app id; this is defense in depth, the
+// boundary is Dapr access control), then request validation.
 func MeshHandlerOptions(log zerolog.Logger, callers ...string) connect.HandlerOption {
 	return head(log, MaxMeshMessageBytes, meshOnly(callers), validate.NewInterceptor(), noNUL{})
 }
