@@ -151,6 +151,17 @@ func (m *Mesh) DatabaseURL() string { return m.cfg.DatabaseURL }
 // URL is the base URL of an instance's app port (reachable directly, bypassing Dapr).
 func (in *Instance) URL() string { return "http://127.0.0.1:" + strconv.Itoa(in.AppPort) }
 
+// AppPID is the app's process id (to read its memory in /proc), or 0 when it is not
+// running.
+func (in *Instance) AppPID() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.app.running() {
+		return 0
+	}
+	return in.app.cmd.Process.Pid
+}
+
 // Start builds the services, renders the resources and secrets, starts every instance
 // and waits until all are healthy. On error, whatever was started is stopped.
 func Start(ctx context.Context, cfg Config) (*Mesh, error) {

@@ -45,31 +45,36 @@ func Mux(services ...Service) *http.ServeMux {
 		mux.Handle(s.Path, s.Handler)
 		names = append(names, s.Name)
 	}
-	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(names...)))
+	// Health and reflection take public requests too: the same message limit.
+	limit := MessageLimit(MaxRequestBytes)
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(names...), limit))
 	reflector := grpcreflect.NewStaticReflector(names...)
-	mux.Handle(grpcreflect.NewHandlerV1(reflector))
-	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1(reflector, limit))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limit))
 	return mux
 }
 
 // HandlerOptions is the interceptor chain of every public service, outermost first: the
-// common head (see head), authentication (every procedure but those for which public
-// returns true), then request validation (protovalidate rules in the protos, and no NUL
-// characters in strings).
+// common head (see head, with messages bounded to MaxRequestBytes), authentication (every
+// procedure but those for which public returns true), then request validation
+// (protovalidate rules in the protos, and no NUL characters in strings).
 func HandlerOptions(log zerolog.Logger, verifier *authn.Verifier, public func(procedure string) bool) connect.HandlerOption {
-	return head(log, authn.NewInterceptor(verifier, public), userField{}, validate.NewInterceptor(), noNUL{})
+	return head(log, MaxRequestBytes, authn.NewInterceptor(verifier, public), userField{}, validate.NewInterceptor(), noNUL{})
 }
 
-// head is what every service shares: bodies decoded by the strict codecs of
-// pkg/protocodec, and these interceptors in front of inner, outermost first:
+// head is what every service shares: request messages bounded to maxBytes (see
+// MessageLimit: before anything is decoded, so before the token is checked), bodies
+// decoded by the strict codecs of pkg/protocodec, and these interceptors in front of
+// inner, outermost first:
 // logging (rpclog), error mapping (apierr: clients see Connect codes and, for anything
 // unexpected, a generic message), then panic recovery, so that a panicking handler or
 // interceptor answers Internal, is logged in full with its request id, and leaves the
 // server serving. (net/http would recover too, but the client would see a broken
 // connection and the log a bare stack without the request.)
-func head(log zerolog.Logger, inner ...connect.Interceptor) connect.HandlerOption {
+func head(log zerolog.Logger, maxBytes int, inner ...connect.Interceptor) connect.HandlerOption {
 	return connect.WithHandlerOptions(
 		protocodec.HandlerOptions(),
+		MessageLimit(maxBytes),
 		connect.WithInterceptors(rpclog.NewInterceptor(log), apierr.NewInterceptor()),
 		connect.WithRecover(recovered),
 		connect.WithInterceptors(inner...),
@@ -82,18 +87,26 @@ func recovered(_ context.Context, spec connect.Spec, _ http.Header, p any) error
 	return fmt.Errorf("panic in %s: %v\n%s", spec.Procedure, p, debug.Stack())
 }
 
-// Serve serves h on lis (HTTP/1.1 and cleartext HTTP/2) until ctx ends, then stops
-// accepting, drains in-flight requests for up to ShutdownGrace, and returns.
+// Serve serves h on lis (HTTP/1.1 and cleartext HTTP/2) with DefaultLimits until ctx
+// ends, then stops accepting, drains in-flight requests for up to ShutdownGrace, and
+// returns.
 func Serve(ctx context.Context, lis net.Listener, h http.Handler, log zerolog.Logger) error {
+	return ServeWithLimits(ctx, lis, h, log, DefaultLimits)
+}
+
+// ServeWithLimits is Serve with other limits (tests use small ones). Every request body is
+// bounded by LimitBodies; the header and idle timeouts are the http.Server's, and apply to
+// HTTP/2 connections too (net/http's HTTP/2 server takes IdleTimeout from it).
+func ServeWithLimits(ctx context.Context, lis net.Listener, h http.Handler, log zerolog.Logger, lim Limits) error {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           LimitBodies(h, lim.MaxBodyBytes, lim.BodyReadTimeout),
 		Protocols:         protocols,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          nil,
 	}
 	errc := make(chan error, 1)
@@ -145,11 +158,11 @@ func (userField) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect
 const CallerAppIDHeader = "dapr-caller-app-id"
 
 // MeshHandlerOptions is the interceptor chain of mesh-only services: the common head (see
-// head), a check that the call came through Dapr from one of callers (daprd sets the
-// caller's app id; this is defense in depth, the boundary is Dapr access control), then
-// request validation.
+// head, with messages bounded to MaxMeshMessageBytes), a check that the call came through
+// Dapr from one of callers (daprd sets the caller's app id; this is defense in depth, the
+// boundary is Dapr access control), then request validation.
 func MeshHandlerOptions(log zerolog.Logger, callers ...string) connect.HandlerOption {
-	return head(log, meshOnly(callers), validate.NewInterceptor(), noNUL{})
+	return head(log, MaxMeshMessageBytes, meshOnly(callers), validate.NewInterceptor(), noNUL{})
 }
 
 type meshOnly []string

@@ -32,6 +32,7 @@ import (
 
 	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
+	"github.com/taskmesh/taskmesh/pkg/server"
 )
 
 // Event is one delivered pub/sub event.
@@ -93,7 +94,9 @@ func New(log zerolog.Logger, publisher publish.Publisher, healthy func(context.C
 	a := &App{
 		log: log, publisher: publisher, healthy: healthy,
 		topics: map[string]TopicHandler{}, bindings: map[string]BindingHandler{},
-		grpc: grpc.NewServer(),
+		// grpc-go bounds a received message (4 MiB unless told) as sent and once
+		// decompressed; set here so the bound is the mesh's documented one, not a default.
+		grpc: grpc.NewServer(grpc.MaxRecvMsgSize(server.MaxMeshMessageBytes)),
 	}
 	runtimev1.RegisterAppCallbackServer(a.grpc, a)
 	runtimev1.RegisterAppCallbackHealthCheckServer(a.grpc, a)

@@ -31,9 +31,10 @@ const (
 	sessionCheckTimeout = 3 * time.Second
 )
 
-// readLimit bounds a client's data messages; clients send none (only pings, pongs and
-// close, which are not data), so anything bigger than a control frame is a misbehaving
-// client.
+// readLimit bounds a client's messages (issue 9.1; README "Limits"). Clients send only
+// pings, pongs and close, which are control frames of at most 125 bytes; any data message
+// closes the socket (see serve) unread, and this limit is the backstop should a data
+// message ever be read.
 const readLimit = 1 << 10
 
 // HandlerConfig tunes the sockets. Zero values take the defaults.
@@ -213,10 +214,19 @@ func parseSince(s string) (int64, error) {
 // serve runs one accepted socket until it closes.
 func (h *Handler) serve(ws *websocket.Conn, c *client, claims authn.Claims, since int64, log zerolog.Logger) {
 	start := time.Now()
-	// The client sends nothing but control frames: CloseRead answers its pings and
-	// close, and its context ends when the connection does.
-	ctx, cancel := context.WithCancel(ws.CloseRead(context.Background()))
+	// The client sends nothing but control frames: reading answers its pings and ends at
+	// its close, and ctx ends with the connection. A data message is refused with a
+	// policy violation before its payload is read. (Not ws.CloseRead, which does the same
+	// but whose Close then waits for its own goroutine: the socket would linger 15 s,
+	// coder/websocket#429.)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		defer cancel()
+		if _, _, err := ws.Reader(ctx); err == nil {
+			_ = ws.Close(websocket.StatusPolicyViolation, "clients send no messages")
+		}
+	}()
 
 	// The token's own expiry, not the verifier's leeway: the client should have
 	// refreshed by then.

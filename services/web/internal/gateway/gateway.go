@@ -6,9 +6,11 @@
 package gateway
 
 import (
+	"compress/gzip"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httputil"
@@ -18,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
 	"connectrpc.com/vanguard"
@@ -35,6 +38,20 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/protocodec"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 	"github.com/taskmesh/taskmesh/pkg/server"
+)
+
+// Limits of the gateway, beyond the server's own (see package server and the README's
+// "Limits"): a browser's request is a public request, so its body and its message, as
+// sent and once decompressed, are bounded by server.MaxRequestBytes, and its body must
+// arrive within server.BodyReadTimeout. The WebSocket proxy copies bytes through a fixed
+// buffer once upgraded; realtime bounds the frames (1 KiB) and pings idle sockets.
+const (
+	// MaxBodyBytes bounds a request body: one public message and its envelope.
+	MaxBodyBytes = server.MaxRequestBytes + 16<<10
+	// MaxBufferBytes bounds a message vanguard holds while transcoding. Requests never
+	// come near it (see MaxBodyBytes); it is sized for the largest response, a SyncTasks
+	// page of 1000 tasks at their largest (about 45 MB), instead of vanguard's 4 GiB.
+	MaxBufferBytes = 64 << 20
 )
 
 // Routes maps each public service to the app that serves it.
@@ -59,6 +76,9 @@ type Config struct {
 	// their dead-letter topic (required).
 	Publisher publish.Publisher
 	Log       zerolog.Logger
+	// BodyReadTimeout is how long a client has to send a request body; zero means
+	// server.BodyReadTimeout (tests shorten it).
+	BodyReadTimeout time.Duration
 }
 
 //go:embed placeholder.html
@@ -79,10 +99,16 @@ func New(cfg Config) (http.Handler, error) {
 	for name, app := range Routes {
 		// gRPC with binary protobuf: Dapr's gRPC proxy does not carry other codecs.
 		services = append(services, vanguard.NewService(name, withTarget(app, forward),
-			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC), vanguard.WithTargetCodecs(vanguard.CodecProto)))
+			vanguard.WithTargetProtocols(vanguard.ProtocolGRPC), vanguard.WithTargetCodecs(vanguard.CodecProto),
+			vanguard.WithMaxMessageBufferBytes(MaxBufferBytes)))
 		names = append(names, name)
 	}
-	transcoder, err := vanguard.NewTranscoder(services, protocodec.VanguardCodecs())
+	// vanguard inflates a gzip request in full, whatever WithMaxMessageBufferBytes says:
+	// this reader stops at MaxRequestBytes. (A gzipped gRPC request passes through as it
+	// came, to the service, which applies the same limit; responses come uncompressed,
+	// see sidecarProxy, so this reader only ever sees requests.)
+	transcoder, err := vanguard.NewTranscoder(services, protocodec.VanguardCodecs(), vanguard.WithCompression("gzip",
+		func() connect.Compressor { return gzip.NewWriter(io.Discard) }, server.LimitedGzip(server.MaxRequestBytes)))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -94,15 +120,19 @@ func New(cfg Config) (http.Handler, error) {
 	// Reflection describes the public services (so grpcurl and buf curl work against the
 	// gateway); health reports the gateway itself.
 	reflector := grpcreflect.NewStaticReflector(names...)
-	mux.Handle(grpcreflect.NewHandlerV1(reflector))
-	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker()))
+	limit := server.MessageLimit(server.MaxRequestBytes)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector, limit))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limit))
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(), limit))
 	mux.Handle("/ws", webSocketProxy(rt, cfg.Log))
 	// Dapr's app health checks. The gateway has no topics or bindings; an event Dapr
 	// delivers anyway is poison and goes to its dead-letter topic.
 	appcallback.New(cfg.Log, cfg.Publisher, nil).Mount(mux)
 	mux.Handle("/", frontend(cfg.FrontendDir))
-	return accessLog(requestID(mux), cfg.Log), nil
+	if cfg.BodyReadTimeout <= 0 {
+		cfg.BodyReadTimeout = server.BodyReadTimeout
+	}
+	return accessLog(requestID(server.LimitBodies(mux, MaxBodyBytes, cfg.BodyReadTimeout)), cfg.Log), nil
 }
 
 // withTarget names the owning app for Dapr and drops routing headers a client might send.
@@ -121,13 +151,23 @@ func sidecarProxy(addr string, log zerolog.Logger) http.Handler {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.SetXForwarded()
+			// Uncompressed responses: the hop is local, and vanguard inflates what it
+			// transcodes with the reader that stops at a request's limit.
+			pr.Out.Header.Del("Grpc-Accept-Encoding")
 		},
 		Transport:     invoke.Transport(),
 		FlushInterval: -1, // stream responses as they come
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			log.Error().Err(err).Str("path", r.URL.Path).Msg("forwarding to the sidecar failed")
 			// A gRPC status the transcoder turns into the client's protocol.
 			w.Header().Set("Content-Type", "application/grpc")
+			if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+				// The client's body ran over the gateway's limit while it was forwarded.
+				w.Header().Set("Grpc-Status", "8") // RESOURCE_EXHAUSTED
+				w.Header().Set("Grpc-Message", fmt.Sprintf("the request is larger than %d bytes", tooLarge.Limit))
+				w.WriteHeader(http.StatusOK)
+				return
+			}
+			log.Error().Err(err).Str("path", r.URL.Path).Msg("forwarding to the sidecar failed")
 			w.Header().Set("Grpc-Status", "14") // UNAVAILABLE
 			w.Header().Set("Grpc-Message", "service unavailable")
 			w.WriteHeader(http.StatusOK)
