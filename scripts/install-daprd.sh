@@ -23,6 +23,15 @@ fi
 
 work="$cache/daprd-$version/build"
 mkdir -p "$work"
+# Several clones (or a test run and `make run`) may ask at once: one builds, the others wait
+# for its lock and then find the binary. They share the build directory, so without the
+# lock a second build would clobber the first one's go.mod and temporary binary.
+exec 9>"$cache/daprd-$version/.lock"
+flock 9
+if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -qx "$version"; then
+  echo "$bin"
+  exit 0
+fi
 cd "$work"
 echo "building daprd $version (first time on this machine: about 10 minutes)..." >&2
 cat > go.mod <<MOD

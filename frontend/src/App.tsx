@@ -10,6 +10,7 @@ import { LiveSyncProvider } from "./live/LiveSyncProvider";
 import { AppLayout } from "./components/AppLayout";
 import { DashboardPage } from "./pages/DashboardPage";
 import { Spinner } from "./components/Status";
+import { DEFAULT_STALE_MS, setLiveFreshness } from "./api/queryKeys";
 
 // Pages other than the dashboard load on demand, with protovalidate (forms only).
 const SignInPage = lazy(() => import("./pages/AuthPages").then((m) => ({ default: m.SignInPage })));
@@ -20,12 +21,15 @@ const ActivityPage = lazy(() => import("./pages/ActivityPage").then((m) => ({ de
 const NotificationsPage = lazy(() => import("./pages/NotificationsPage").then((m) => ({ default: m.NotificationsPage })));
 const SettingsPage = lazy(() => import("./pages/SettingsPage").then((m) => ({ default: m.SettingsPage })));
 
-/** newQueryClient: no retries of client errors, one of transient ones. */
+/**
+ * newQueryClient: no retries of client errors, one of transient ones; the live queries
+ * start stale by age until the live socket is up (setLiveFreshness).
+ */
 export function newQueryClient(): QueryClient {
-  return new QueryClient({
+  const qc = new QueryClient({
     defaultOptions: {
       queries: {
-        staleTime: 10_000,
+        staleTime: DEFAULT_STALE_MS,
         retry: (n, e) => {
           const code = e instanceof ConnectError ? e.code : undefined;
           if (code === Code.Unavailable || code === Code.Unknown || code === Code.DeadlineExceeded || code === undefined) return n < 2;
@@ -34,6 +38,8 @@ export function newQueryClient(): QueryClient {
       },
     },
   });
+  setLiveFreshness(qc, false);
+  return qc;
 }
 
 function RequireSession({ children }: { children: React.ReactNode }) {

@@ -6,7 +6,10 @@
 // time zone, given as a *time.Location. Occurrences lists a series and Next finds the
 // occurrence after a completed one. FromProto, ToProto, FromProtoDue and ToProtoDue
 // convert to and from the protobuf types of taskmesh.task.v1; ParseRRULE and
-// FormatRRULE read and write a subset of RFC 5545 RRULE text.
+// FormatRRULE read and write a subset of RFC 5545 RRULE text for a series (its start
+// and zone), which UNTIL needs: RFC 5545 bounds a timed series by a UTC instant where
+// a Rule bounds it by a day in the user's zone. testdata/rfc5545 holds occurrences
+// computed by an independent RFC 5545 implementation that the tests compare against.
 //
 // # The series
 //

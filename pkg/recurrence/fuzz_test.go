@@ -18,14 +18,33 @@ func FuzzParseRRULE(f *testing.F) {
 		"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
 		"FREQ=YEARLY;BYMONTH=11;BYDAY=+4TH",
 		"FREQ=DAILY;UNTIL=20261231T235959Z",
+		"FREQ=DAILY;UNTIL=20260310T035959Z",
+		"FREQ=DAILY;UNTIL=20260310T120000",
+		"FREQ=DAILY;UNTIL=99991231T235959Z",
+		"FREQ=DAILY;UNTIL=00010101T000000Z",
 		"FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1",
 		"FREQ=YEARLY;BYMONTHDAY=-1",
 		"freq=daily;;",
 	} {
-		f.Add(s)
+		for zone := range len(fuzzZones) {
+			f.Add(s, uint8(zone), uint16(9565), uint32(9*3600), false)
+			f.Add(s, uint8(zone), uint16(9565), uint32(23*3600+3599+86400*40000), false)
+		}
+		f.Add(s, uint8(1), uint16(9565), uint32(0), true)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseRRULE(s)
+	f.Fuzz(func(t *testing.T, s string, zone uint8, day uint16, tod uint32, allDay bool) {
+		loc, err := time.LoadLocation(fuzzZones[int(zone)%len(fuzzZones)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Days from 2000-01-01, with a time of day and a fraction of a second.
+		d := dateOf(dayNumber(date(2000, 1, 1)) + int64(day))
+		start := OnDate(d)
+		if !allDay {
+			sec := int(tod % 86400)
+			start = AtTime(time.Date(d.Year, d.Month, d.Day, sec/3600, sec/60%60, sec%60, int(tod/86400)*20000, loc))
+		}
+		r, err := ParseRRULE(s, start, loc)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidRRULE) {
 				t.Fatalf("ParseRRULE(%q) error %v does not wrap ErrInvalidRRULE", s, err)
@@ -38,16 +57,19 @@ func FuzzParseRRULE(f *testing.F) {
 		if r.Anchor != AnchorDueDate {
 			t.Fatalf("ParseRRULE(%q) has anchor %v", s, r.Anchor)
 		}
-		text := FormatRRULE(r)
-		back, err := ParseRRULE(text)
+		text, err := FormatRRULE(r, start, loc)
+		if err != nil {
+			t.Fatalf("ParseRRULE(%q) = %v; FormatRRULE: %v", s, r, err)
+		}
+		back, err := ParseRRULE(text, start, loc)
 		if err != nil {
 			t.Fatalf("ParseRRULE(%q) = %v; its format %q does not parse: %v", s, r, text, err)
 		}
 		if back != r {
-			t.Fatalf("ParseRRULE(%q) = %v; its format %q parses to %v", s, r, text, back)
+			t.Fatalf("ParseRRULE(%q) = %v; its format %q parses to %v (start %s in %s)", s, r, text, back, start, loc)
 		}
-		if again := FormatRRULE(back); again != text {
-			t.Fatalf("FormatRRULE is not stable: %q then %q", text, again)
+		if again, err := FormatRRULE(back, start, loc); err != nil || again != text {
+			t.Fatalf("FormatRRULE is not stable: %q then %q, %v", text, again, err)
 		}
 	})
 }

@@ -26,8 +26,11 @@ var unsupportedParts = map[string]bool{
 
 // ParseRRULE reads an RFC 5545 recurrence rule (the value of an RRULE property, with or
 // without the leading "RRULE:") into a Rule with AnchorDueDate, the only anchor RRULE
-// can express. It accepts exactly this subset, with names and values in uppercase and
-// parts separated by ";" in any order, each at most once:
+// can express, for the series that starts at start in loc (the DTSTART of the rule,
+// with loc as its TZID). The series is needed to read UNTIL, which RFC 5545 gives as
+// an instant while Rule.Until is a day in loc. It accepts exactly this subset, with
+// names and values in uppercase and parts separated by ";" in any order, each at most
+// once:
 //
 //   - FREQ=DAILY, WEEKLY, MONTHLY or YEARLY (required);
 //   - INTERVAL=1 to 1000 (default 1);
@@ -35,9 +38,27 @@ var unsupportedParts = map[string]bool{
 //     YEARLY, one weekday with an ordinal 1 to 4 or -1 (BYDAY=-1FR, BYDAY=2TU);
 //   - BYMONTHDAY=1 to 31, one value, for MONTHLY and YEARLY;
 //   - BYMONTH=1 to 12, one value, for YEARLY;
-//   - UNTIL=YYYYMMDD, or UNTIL=YYYYMMDDTHHMMSSZ, of which only the date is kept;
+//   - UNTIL, as a UTC date-time YYYYMMDDTHHMMSSZ, a date YYYYMMDD, or a floating
+//     date-time YYYYMMDDTHHMMSS (see below);
 //   - COUNT=1 to 10000, not with UNTIL;
 //   - WKST=MO.
+//
+// UNTIL bounds the series inclusively, and Until becomes the day, in loc, of the last
+// occurrence that UNTIL lets through:
+//
+//   - YYYYMMDDTHHMMSSZ, the form RFC 5545 requires for a timed series with a zone, is
+//     an instant. Until is its day in loc, or the day before when the series'
+//     occurrence on that day (at the start's time of day, seconds truncated as
+//     RFC 5545 date-times are) falls after it. For New York,
+//     UNTIL=20260310T035959Z is 23:59:59 on 9 March, so Until is 9 March.
+//   - YYYYMMDDTHHMMSS (floating) is read as a wall-clock time in loc, then as above.
+//   - YYYYMMDD is the form RFC 5545 requires for an all-day series, and Until is that
+//     day. RFC 5545 forbids it for a timed series and readers disagree on it (some
+//     refuse it, some read it as midnight and so drop that day's occurrence); here it
+//     is read as the last day, inclusive, as a person who writes a date means it.
+//
+// For an all-day series a date-time UNTIL gives its day in loc. A day after
+// 9999-12-31 in loc reads as 9999-12-31, the last day a series reaches anyway.
 //
 // A YEARLY rule with BYDAY or BYMONTHDAY must also have BYMONTH: without it RFC 5545
 // repeats the day in every month (or counts the ordinal in the year), which a Rule
@@ -46,14 +67,19 @@ var unsupportedParts = map[string]bool{
 // Everything else is rejected with an error that wraps ErrInvalidRRULE and quotes the
 // offending part: other frequencies, BYSETPOS, BYHOUR and the other BYxxx parts,
 // negative or several BYMONTHDAY values, ordinals such as 5MO or -2FR, both UNTIL and
-// COUNT, unknown or repeated parts, lowercase text, empty parts. A rule is never
-// half-read.
+// COUNT, an UNTIL whose day in loc is before year 1, unknown or repeated parts,
+// lowercase text, empty parts. A rule is never half-read. A nil loc or a start that is
+// not exactly one of a moment and a valid Date of years 1 to 9999 is the caller's
+// mistake: that error does not wrap ErrInvalidRRULE.
 //
 // One meaning differs from RFC 5545 on purpose: a day of the month that a month lacks
 // is clamped to the month's last day (BYMONTHDAY=31 falls on April 30; a yearly rule
 // from February 29 falls on February 28 in common years), where RFC 5545 skips the
 // month or year.
-func ParseRRULE(s string) (Rule, error) {
+func ParseRRULE(s string, start Occurrence, loc *time.Location) (Rule, error) {
+	if err := checkSeries(start, loc); err != nil {
+		return Rule{}, fmt.Errorf("recurrence: parse RRULE: %w", err)
+	}
 	if len(s) > maxRRULELen {
 		return Rule{}, fmt.Errorf("%w: longer than %d bytes", ErrInvalidRRULE, maxRRULELen)
 	}
@@ -158,7 +184,11 @@ func ParseRRULE(s string) (Rule, error) {
 		if _, both := values["COUNT"]; both {
 			return Rule{}, partErr(raws["UNTIL"], "UNTIL and COUNT together are not allowed")
 		}
-		if r.Until, err = parseUntil(v); err != nil {
+		u, err := parseUntil(v)
+		if err != nil {
+			return Rule{}, partErr(raws["UNTIL"], "%v", err)
+		}
+		if r.Until, err = u.lastDay(start, loc); err != nil {
 			return Rule{}, partErr(raws["UNTIL"], "%v", err)
 		}
 	}
@@ -174,32 +204,41 @@ func ParseRRULE(s string) (Rule, error) {
 }
 
 // FormatRRULE returns r as the value of an RFC 5545 RRULE property, without the
-// "RRULE:" prefix, in the subset that ParseRRULE reads: FREQ, then INTERVAL (when not
-// 1), BYMONTH, BYMONTHDAY, BYDAY (weekdays Monday first), UNTIL (always as a date,
-// YYYYMMDD) and COUNT. ParseRRULE(FormatRRULE(r)) returns r for every valid rule with
-// AnchorDueDate, except a yearly rule with a day but no month, which RRULE cannot
-// express (see ParseRRULE): set Month first.
+// "RRULE:" prefix, for the series that starts at start in loc, in the subset that
+// ParseRRULE reads: FREQ, then INTERVAL (when not 1), BYMONTH, BYMONTHDAY, BYDAY
+// (weekdays Monday first), UNTIL and COUNT. The text means the series to an RFC 5545
+// reader given DTSTART at start (with TZID loc for a moment, VALUE=DATE for a Date).
 //
-// The anchor is not expressible in RRULE and is left out: a rule with
-// AnchorCompletion comes back from ParseRRULE with AnchorDueDate. r is not validated;
-// an invalid rule gives text that means something else or that ParseRRULE rejects.
-// Note that RFC 5545 wants UNTIL as a UTC date-time for a series of moments, and that
-// it skips, rather than clamps, days a month lacks (see ParseRRULE).
-func FormatRRULE(r Rule) string {
+// UNTIL takes the form RFC 5545 requires for that DTSTART: for an all-day series the
+// date (UNTIL=20260330); for a timed series the last second of the Until day in loc,
+// in UTC (Until 2026-03-30 in Europe/Paris is UNTIL=20260330T215959Z), so that the
+// Until day's occurrence is kept. A last second after 9999-12-31T23:59:59Z is written
+// as that instant, the last one a series reaches anyway.
+//
+// ParseRRULE(FormatRRULE(r, start, loc), start, loc) returns r for every valid rule
+// with AnchorDueDate. The anchor is not expressible in RRULE and is left out: a rule
+// with AnchorCompletion comes back with AnchorDueDate. Note that RFC 5545 skips,
+// rather than clamps, days a month lacks (see ParseRRULE), and that an occurrence
+// with a fraction of a second in the Until day's last second lies after UNTIL for a
+// reader that keeps the fraction (RFC 5545 date-times have none).
+//
+// It returns an error when r is invalid (a *FieldError, see Rule.Validate), when r is
+// a yearly rule with a day but no month, which RRULE cannot express (set Month
+// first), when loc is nil, or when start is not exactly one of a moment and a valid
+// Date of years 1 to 9999.
+func FormatRRULE(r Rule, start Occurrence, loc *time.Location) (string, error) {
+	if err := r.Validate(); err != nil {
+		return "", fmt.Errorf("recurrence: format RRULE: %w", err)
+	}
+	if err := checkSeries(start, loc); err != nil {
+		return "", fmt.Errorf("recurrence: format RRULE: %w", err)
+	}
+	if r.Frequency == Yearly && r.Month == 0 && (r.DayOfMonth != 0 || !r.NthWeekday.IsZero()) {
+		return "", errors.New("recurrence: format RRULE: a yearly rule with a day but no month cannot be written as RRULE (it would repeat in every month)")
+	}
 	var b strings.Builder
 	b.WriteString("FREQ=")
-	switch r.Frequency {
-	case Daily:
-		b.WriteString("DAILY")
-	case Weekly:
-		b.WriteString("WEEKLY")
-	case Monthly:
-		b.WriteString("MONTHLY")
-	case Yearly:
-		b.WriteString("YEARLY")
-	default:
-		b.WriteString(strconv.Itoa(int(r.Frequency)))
-	}
+	b.WriteString(strings.ToUpper(r.Frequency.String()))
 	if r.Interval != 1 {
 		fmt.Fprintf(&b, ";INTERVAL=%d", r.Interval)
 	}
@@ -210,7 +249,7 @@ func FormatRRULE(r Rule) string {
 		fmt.Fprintf(&b, ";BYMONTHDAY=%d", r.DayOfMonth)
 	}
 	if !r.NthWeekday.IsZero() {
-		fmt.Fprintf(&b, ";BYDAY=%d%s", r.NthWeekday.N, weekdayCode(r.NthWeekday.Weekday))
+		fmt.Fprintf(&b, ";BYDAY=%d%s", r.NthWeekday.N, weekdayCodes[r.NthWeekday.Weekday])
 	}
 	if r.Weekdays != 0 {
 		b.WriteString(";BYDAY=")
@@ -222,19 +261,40 @@ func FormatRRULE(r Rule) string {
 		}
 	}
 	if !r.Until.IsZero() {
-		fmt.Fprintf(&b, ";UNTIL=%04d%02d%02d", r.Until.Year, int(r.Until.Month), r.Until.Day)
+		b.WriteString(";UNTIL=")
+		if start.AllDay() {
+			fmt.Fprintf(&b, "%04d%02d%02d", r.Until.Year, int(r.Until.Month), r.Until.Day)
+		} else {
+			// The day after Until begins at its first instant, midnight or, when
+			// midnight falls in a daylight-saving gap, the end of the gap.
+			last := wallTime(dateOf(dayNumber(r.Until)+1), clock{}, loc).Add(-time.Second)
+			if last.After(maxUntil) {
+				last = maxUntil
+			}
+			b.WriteString(last.UTC().Format(utcDateTime))
+		}
 	}
 	if r.Count != 0 {
 		fmt.Fprintf(&b, ";COUNT=%d", r.Count)
 	}
-	return b.String()
+	return b.String(), nil
 }
 
-func weekdayCode(d time.Weekday) string {
-	if d < time.Sunday || d > time.Saturday {
-		return strconv.Itoa(int(d))
+// utcDateTime is the layout of an RFC 5545 DATE-TIME in UTC.
+const utcDateTime = "20060102T150405Z"
+
+// maxUntil is the last instant UNTIL can name that this package computes up to.
+var maxUntil = maxMoment.Truncate(time.Second)
+
+// checkSeries returns nil when start and loc make a series.
+func checkSeries(start Occurrence, loc *time.Location) error {
+	if loc == nil {
+		return errors.New("the time zone (loc) is nil")
 	}
-	return weekdayCodes[d]
+	if err := start.check(loc); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	return nil
 }
 
 // parseByDay reads a BYDAY value into r, whose Frequency is set.
@@ -287,31 +347,76 @@ func parseByDay(r *Rule, v string) error {
 	return nil
 }
 
-// parseUntil reads YYYYMMDD or YYYYMMDDTHHMMSSZ, keeping the date.
-func parseUntil(v string) (Date, error) {
+// until is an UNTIL value: a date, or a date-time in UTC or floating.
+type until struct {
+	date  Date
+	timed bool
+	utc   bool
+	clock clock
+}
+
+// parseUntil reads YYYYMMDD, YYYYMMDDTHHMMSS or YYYYMMDDTHHMMSSZ.
+func parseUntil(v string) (until, error) {
 	date, rest := v, ""
 	if len(v) > 8 {
 		date, rest = v[:8], v[8:]
 	}
-	if len(date) != 8 || !allDigits(date) || (rest != "" && (len(rest) != 8 || rest[0] != 'T' || rest[7] != 'Z' || !allDigits(rest[1:7]))) {
-		return Date{}, errors.New("UNTIL must be a date YYYYMMDD or a UTC date-time YYYYMMDDTHHMMSSZ")
-	}
-	if rest != "" {
-		h, _ := strconv.Atoi(rest[1:3])
-		m, _ := strconv.Atoi(rest[3:5])
-		s, _ := strconv.Atoi(rest[5:7])
-		if h > 23 || m > 59 || s > 60 {
-			return Date{}, fmt.Errorf("UNTIL time %s is not a time of day", rest[1:7])
-		}
+	rest, utc := strings.CutSuffix(rest, "Z")
+	if len(date) != 8 || !allDigits(date) || (rest != "" && (len(rest) != 7 || rest[0] != 'T' || !allDigits(rest[1:]))) || (utc && rest == "") {
+		return until{}, errors.New("UNTIL must be a UTC date-time YYYYMMDDTHHMMSSZ, a date YYYYMMDD or a local date-time YYYYMMDDTHHMMSS")
 	}
 	y, _ := strconv.Atoi(date[:4])
 	m, _ := strconv.Atoi(date[4:6])
 	d, _ := strconv.Atoi(date[6:8])
-	until := Date{y, time.Month(m), d}
-	if err := until.check(); err != nil {
-		return Date{}, fmt.Errorf("UNTIL is not a valid date: %w", err)
+	u := until{date: Date{y, time.Month(m), d}, timed: rest != "", utc: utc}
+	if err := u.date.check(); err != nil {
+		return until{}, fmt.Errorf("UNTIL is not a valid date: %w", err)
 	}
-	return until, nil
+	if u.timed {
+		h, _ := strconv.Atoi(rest[1:3])
+		mi, _ := strconv.Atoi(rest[3:5])
+		s, _ := strconv.Atoi(rest[5:7])
+		if h > 23 || mi > 59 || s > 60 {
+			return until{}, fmt.Errorf("UNTIL time %s is not a time of day", rest[1:])
+		}
+		// A leap second (60) bounds the same occurrences as the second before it.
+		u.clock = clock{h: h, m: mi, s: min(s, 59)}
+	}
+	return u, nil
+}
+
+// lastDay returns the Until of the series that starts at start in loc (both checked)
+// and ends at u: see ParseRRULE.
+func (u until) lastDay(start Occurrence, loc *time.Location) (Date, error) {
+	if !u.timed {
+		return u.date, nil
+	}
+	var at time.Time
+	if u.utc {
+		at = time.Date(u.date.Year, u.date.Month, u.date.Day, u.clock.h, u.clock.m, u.clock.s, 0, time.UTC)
+	} else {
+		at = wallTime(u.date, u.clock, loc)
+	}
+	day := dayNumber(localDate(at, loc))
+	if day > maxDay {
+		return dateOf(maxDay), nil
+	}
+	if !start.AllDay() {
+		// The series' occurrence on that day, as RFC 5545 would write it (whole
+		// seconds). If a daylight-saving gap pushed it to the next day, the day
+		// comparison of Until leaves it out already; past maxMoment it never happens.
+		t := start.At.In(loc)
+		h, m, s := t.Clock()
+		o := wallTime(dateOf(day), clock{h, m, s, 0}, loc)
+		if dayNumber(localDate(o, loc)) == day && o.After(at) && !o.After(maxMoment) {
+			day--
+		}
+	}
+	d := dateOf(day)
+	if err := d.check(); err != nil {
+		return Date{}, fmt.Errorf("UNTIL is before the first day of the series' calendar in %s: %w", loc, err)
+	}
+	return d, nil
 }
 
 // parseNumber reads a decimal number of at most 6 digits, no sign, between lo and hi.

@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// anAllDayStart is the series of the tests that do not depend on it: all-day, where
+// UNTIL is a date.
+var anAllDayStart = OnDate(date(2026, 1, 5))
+
 func TestParseRRULE(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -101,18 +105,18 @@ func TestParseRRULE(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseRRULE(tt.in)
+			got, err := ParseRRULE(tt.in, anAllDayStart, time.UTC)
 			if err != nil {
 				t.Fatalf("ParseRRULE(%q): %v", tt.in, err)
 			}
 			if got != tt.want {
 				t.Errorf("ParseRRULE(%q) = %v, want %v", tt.in, got, tt.want)
 			}
-			text := FormatRRULE(got)
-			if text != tt.format {
-				t.Errorf("FormatRRULE(%v) = %q, want %q", got, text, tt.format)
+			text, err := FormatRRULE(got, anAllDayStart, time.UTC)
+			if err != nil || text != tt.format {
+				t.Errorf("FormatRRULE(%v) = %q, %v, want %q", got, text, err, tt.format)
 			}
-			again, err := ParseRRULE(text)
+			again, err := ParseRRULE(text, anAllDayStart, time.UTC)
 			if err != nil || again != got {
 				t.Errorf("ParseRRULE(FormatRRULE()) = %v, %v, want %v", again, err, got)
 			}
@@ -122,11 +126,11 @@ func TestParseRRULE(t *testing.T) {
 
 func TestFormatRRULEDropsTheAnchor(t *testing.T) {
 	r := Rule{Frequency: Daily, Interval: 3, Anchor: AnchorCompletion}
-	text := FormatRRULE(r)
-	if text != "FREQ=DAILY;INTERVAL=3" {
-		t.Fatalf("FormatRRULE(%v) = %q", r, text)
+	text, err := FormatRRULE(r, anAllDayStart, time.UTC)
+	if err != nil || text != "FREQ=DAILY;INTERVAL=3" {
+		t.Fatalf("FormatRRULE(%v) = %q, %v", r, text, err)
 	}
-	back, err := ParseRRULE(text)
+	back, err := ParseRRULE(text, anAllDayStart, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +192,10 @@ func TestParseRRULERejects(t *testing.T) {
 		{name: "yearly day without month", in: "FREQ=YEARLY;BYMONTHDAY=15", want: []string{"BYMONTH", "FREQ=YEARLY"}},
 		{name: "yearly ordinal without month", in: "FREQ=YEARLY;BYDAY=-1FR", want: []string{"needs BYMONTH"}},
 		{name: "UNTIL and COUNT", in: "FREQ=DAILY;COUNT=3;UNTIL=20260101", want: []string{"UNTIL=20260101", "UNTIL and COUNT"}},
-		{name: "UNTIL floating", in: "FREQ=DAILY;UNTIL=20260101T120000", want: []string{"UNTIL=20260101T120000", "YYYYMMDDTHHMMSSZ"}},
+		{name: "UNTIL with a zone offset", in: "FREQ=DAILY;UNTIL=20260101T120000+0100", want: []string{"UNTIL=20260101T120000+0100", "YYYYMMDDTHHMMSSZ"}},
+		{name: "UNTIL Z without a time", in: "FREQ=DAILY;UNTIL=20260101Z", want: []string{"UNTIL=20260101Z", "YYYYMMDDTHHMMSSZ"}},
+		{name: "UNTIL lowercase z", in: "FREQ=DAILY;UNTIL=20260101T120000z", want: []string{"UNTIL=20260101T120000z"}},
+		{name: "UNTIL short time", in: "FREQ=DAILY;UNTIL=20260101T1200Z", want: []string{"UNTIL=20260101T1200Z"}},
 		{name: "UNTIL with dashes", in: "FREQ=DAILY;UNTIL=2026-01-01", want: []string{"UNTIL=2026-01-01"}},
 		{name: "UNTIL February 30", in: "FREQ=DAILY;UNTIL=20260230", want: []string{"UNTIL=20260230", "not a valid date"}},
 		{name: "UNTIL year 0", in: "FREQ=DAILY;UNTIL=00000101", want: []string{"UNTIL=00000101"}},
@@ -200,7 +207,7 @@ func TestParseRRULERejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseRRULE(tt.in)
+			got, err := ParseRRULE(tt.in, anAllDayStart, time.UTC)
 			if err == nil {
 				t.Fatalf("ParseRRULE(%q) = %v, want an error", tt.in, got)
 			}
@@ -211,6 +218,196 @@ func TestParseRRULERejects(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("ParseRRULE(%q) error %q does not mention %q", tt.in, err, w)
 				}
+			}
+		})
+	}
+}
+
+// mustZone loads an IANA zone or fails the test.
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// TestRRULEUntilInTheSeriesZone covers each UNTIL form against each kind of series;
+// testdata/rfc5545 checks the same against an independent implementation where it
+// accepts the form.
+func TestRRULEUntilInTheSeriesZone(t *testing.T) {
+	type series struct {
+		zone   string
+		allDay bool
+		start  string // 2006-01-02T15:04:05.999999999 in zone, or a date for all-day
+	}
+	paris0230 := series{zone: "Europe/Paris", start: "2026-03-26T02:30:00"}
+	ny2300 := series{zone: "America/New_York", start: "2026-03-06T23:00:00"}
+	ny1800 := series{zone: "America/New_York", start: "2026-03-06T18:00:00"}
+	nyAllDay := series{zone: "America/New_York", allDay: true, start: "2026-03-06"}
+	tests := []struct {
+		name   string
+		series series
+		in     string // parsed into want
+		want   Date   // Until
+		format string // FormatRRULE of the parsed rule
+	}{
+		{
+			name:   "issue 9: a timed series exports the last second of its Until day in UTC",
+			series: paris0230, in: "FREQ=DAILY;UNTIL=20260330T215959Z",
+			want: date(2026, 3, 30), format: "FREQ=DAILY;UNTIL=20260330T215959Z",
+		},
+		{
+			name:   "a date on a timed series, as the old export wrote it, is that day inclusive",
+			series: paris0230, in: "FREQ=DAILY;UNTIL=20260330",
+			want: date(2026, 3, 30), format: "FREQ=DAILY;UNTIL=20260330T215959Z",
+		},
+		{
+			name:   "issue 9: UTC instant at the end of 9 March in New York is 9 March",
+			series: ny2300, in: "FREQ=DAILY;UNTIL=20260310T035959Z",
+			want: date(2026, 3, 9), format: "FREQ=DAILY;UNTIL=20260310T035959Z",
+		},
+		{
+			name:   "an instant before that day's occurrence ends the day before",
+			series: ny1800, in: "FREQ=DAILY;UNTIL=20260310T215959Z",
+			want: date(2026, 3, 9), format: "FREQ=DAILY;UNTIL=20260310T035959Z",
+		},
+		{
+			name:   "an instant at that day's occurrence keeps it",
+			series: ny1800, in: "FREQ=DAILY;UNTIL=20260310T220000Z",
+			want: date(2026, 3, 10), format: "FREQ=DAILY;UNTIL=20260311T035959Z",
+		},
+		{
+			name:   "a floating time is read in the series zone",
+			series: ny1800, in: "FREQ=DAILY;UNTIL=20260310T175959",
+			want: date(2026, 3, 9), format: "FREQ=DAILY;UNTIL=20260310T035959Z",
+		},
+		{
+			name:   "a floating time at the occurrence keeps it",
+			series: ny1800, in: "FREQ=DAILY;UNTIL=20260310T180000",
+			want: date(2026, 3, 10), format: "FREQ=DAILY;UNTIL=20260311T035959Z",
+		},
+		{
+			name:   "a leap second is the second before",
+			series: ny2300, in: "FREQ=DAILY;UNTIL=20260310T035960Z",
+			want: date(2026, 3, 9), format: "FREQ=DAILY;UNTIL=20260310T035959Z",
+		},
+		{
+			name:   "a fraction of a second in the start does not lose the last day",
+			series: series{zone: "America/New_York", start: "2026-03-06T23:59:59.75"}, in: "FREQ=DAILY;UNTIL=20260310T035959Z",
+			want: date(2026, 3, 9), format: "FREQ=DAILY;UNTIL=20260310T035959Z",
+		},
+		{
+			name:   "all-day: a UTC instant is its day in the zone",
+			series: nyAllDay, in: "FREQ=DAILY;UNTIL=20260310T035959Z",
+			want: date(2026, 3, 9), format: "FREQ=DAILY;UNTIL=20260309",
+		},
+		{
+			name:   "all-day: a floating time is its day",
+			series: nyAllDay, in: "FREQ=DAILY;UNTIL=20260310T000000",
+			want: date(2026, 3, 10), format: "FREQ=DAILY;UNTIL=20260310",
+		},
+		{
+			name:   "the next day starts after a gap at midnight",
+			series: series{zone: "America/Santiago", start: "2026-09-01T12:00:00"}, in: "FREQ=DAILY;UNTIL=20260905",
+			want: date(2026, 9, 5), format: "FREQ=DAILY;UNTIL=20260906T035959Z",
+		},
+		{
+			name:   "the last day west of UTC is written as the last instant",
+			series: series{zone: "America/New_York", start: "2026-03-06T20:00:00"}, in: "FREQ=DAILY;UNTIL=99991231",
+			want: date(9999, 12, 31), format: "FREQ=DAILY;UNTIL=99991231T235959Z",
+		},
+		{
+			name:   "the last instant east of UTC is the last day",
+			series: series{zone: "Australia/Sydney", allDay: true, start: "2026-03-06"}, in: "FREQ=DAILY;UNTIL=99991231T235959Z",
+			want: date(9999, 12, 31), format: "FREQ=DAILY;UNTIL=99991231",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			loc := mustZone(t, tt.series.zone)
+			var start Occurrence
+			if tt.series.allDay {
+				d, err := time.Parse(time.DateOnly, tt.series.start)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start = OnDate(date(d.Year(), int(d.Month()), d.Day()))
+			} else {
+				at, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", tt.series.start, loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start = AtTime(at)
+			}
+			got, err := ParseRRULE(tt.in, start, loc)
+			if err != nil {
+				t.Fatalf("ParseRRULE(%q): %v", tt.in, err)
+			}
+			if got.Until != tt.want {
+				t.Errorf("ParseRRULE(%q).Until = %v, want %v", tt.in, got.Until, tt.want)
+			}
+			text, err := FormatRRULE(got, start, loc)
+			if err != nil || text != tt.format {
+				t.Errorf("FormatRRULE(%v) = %q, %v, want %q", got, text, err, tt.format)
+			}
+			back, err := ParseRRULE(text, start, loc)
+			if err != nil || back != got {
+				t.Errorf("ParseRRULE(%q) = %v, %v, want %v", text, back, err, got)
+			}
+		})
+	}
+}
+
+func TestParseRRULEUntilBeforeYear1(t *testing.T) {
+	start := AtTime(time.Date(2026, 3, 6, 9, 0, 0, 0, mustZone(t, "America/New_York")))
+	_, err := ParseRRULE("FREQ=DAILY;UNTIL=00010101T000000Z", start, start.At.Location())
+	if !errors.Is(err, ErrInvalidRRULE) || !strings.Contains(err.Error(), "UNTIL=00010101T000000Z") {
+		t.Fatalf("ParseRRULE = %v, want an ErrInvalidRRULE naming UNTIL", err)
+	}
+}
+
+func TestRRULEBadSeries(t *testing.T) {
+	rule := Rule{Frequency: Daily, Interval: 1}
+	tests := []struct {
+		name  string
+		start Occurrence
+		loc   *time.Location
+		want  string
+	}{
+		{name: "nil zone", start: anAllDayStart, want: "time zone"},
+		{name: "no start", loc: time.UTC, want: "neither"},
+		{name: "both kinds", start: Occurrence{At: time.Now(), Date: date(2026, 1, 1)}, loc: time.UTC, want: "both"},
+		{name: "February 30", start: OnDate(date(2026, 2, 30)), loc: time.UTC, want: "2026-02-30"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseRRULE("FREQ=DAILY", tt.start, tt.loc)
+			if err == nil || errors.Is(err, ErrInvalidRRULE) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ParseRRULE error = %v, want one about %q that is not ErrInvalidRRULE", err, tt.want)
+			}
+			if _, err := FormatRRULE(rule, tt.start, tt.loc); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("FormatRRULE error = %v, want one about %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFormatRRULERejects(t *testing.T) {
+	tests := []struct {
+		name string
+		rule Rule
+		want string
+	}{
+		{name: "invalid rule", rule: Rule{Frequency: Daily}, want: "interval"},
+		{name: "yearly day without month", rule: Rule{Frequency: Yearly, Interval: 1, DayOfMonth: 15}, want: "no month"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text, err := FormatRRULE(tt.rule, anAllDayStart, time.UTC)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("FormatRRULE(%v) = %q, %v, want an error about %q", tt.rule, text, err, tt.want)
 			}
 		})
 	}

@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { CreateTagRequestSchema, TagService, type Tag } from "../gen/taskmesh/task/v1/tag_pb";
 import { codeOf, errorFor, messageOf, serverFieldErrors } from "../api/errors";
 import { validateMessage } from "../forms/validate";
-import { listTagsKey } from "../tasks/taskCache";
+import { queryKeys } from "../api/queryKeys";
 import { TagChip } from "./TagChip";
 import { FieldError } from "./Status";
 
@@ -27,7 +27,7 @@ export function TagPicker({ tags, selected, onChange, error }: Props) {
     onSuccess: (res) => {
       if (res.tag) onChange([...selected, res.tag.id]);
       setName("");
-      void qc.invalidateQueries({ queryKey: listTagsKey });
+      void qc.invalidateQueries({ queryKey: queryKeys.listTags });
     },
     onError: (e) => {
       setNewError(codeOf(e) === Code.AlreadyExists ? `You already have a tag named “${name.trim()}”.` : errorFor(serverFieldErrors(e), "name") ?? messageOf(e));

@@ -1,14 +1,13 @@
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { createClient } from "@connectrpc/connect";
-import { createConnectQueryKey } from "@connectrpc/connect-query";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useQueryClient } from "@tanstack/react-query";
 import { useNavigate } from "react-router";
 import { TaskService } from "../gen/taskmesh/task/v1/task_pb";
-import { NotificationService } from "../gen/taskmesh/notification/v1/notification_pb";
 import { useApp, useSession } from "../api/AppContext";
-import { applyTask, getTaskKey, listTasksKey, refetchSoon } from "../tasks/taskCache";
-import { AuthService, type GetMeResponse } from "../gen/taskmesh/auth/v1/auth_pb";
+import { applyTask, forgetApplied, refreshTask } from "../tasks/taskCache";
+import { queryKeys, setLiveFreshness } from "../api/queryKeys";
+import type { GetMeResponse } from "../gen/taskmesh/auth/v1/auth_pb";
 import { useToasts } from "../components/Toasts";
 import { LiveSync, type LiveStatus } from "./liveSync";
 
@@ -18,10 +17,6 @@ const StatusCtx = createContext<LiveStatus>("stopped");
 export function useLiveStatus(): LiveStatus {
   return useContext(StatusCtx);
 }
-
-const getMeKey = createConnectQueryKey({ schema: AuthService.method.getMe, cardinality: undefined });
-
-export const notificationsKey = createConnectQueryKey({ schema: NotificationService, cardinality: undefined });
 
 /** wsURL is the gateway's WebSocket endpoint for this page's origin. */
 export function wsURL(baseUrl: string, token: string, since: bigint): string {
@@ -34,8 +29,9 @@ export function wsURL(baseUrl: string, token: string, since: bigint): string {
 
 /**
  * LiveSyncProvider keeps the live socket open while signed in: task changes from other
- * tabs and devices patch the query cache, and fired reminders show a toast and refresh
- * the inbox.
+ * tabs and devices patch the query cache (the echo of this tab's own change is a no-op,
+ * see applyTask), and fired reminders show a toast and refresh the inbox. While the
+ * socket is live the task queries it patches are fresh until invalidated.
  */
 export function LiveSyncProvider({ children }: { children: ReactNode }) {
   const { session, transport, baseUrl } = useApp();
@@ -54,6 +50,7 @@ export function LiveSyncProvider({ children }: { children: ReactNode }) {
     // Signed out (here or in another tab) or expired: nothing of that user stays cached.
     if (!signedIn) {
       qc.clear();
+      forgetApplied(qc);
       return;
     }
     const tasks = createClient(TaskService, transport);
@@ -68,9 +65,9 @@ export function LiveSyncProvider({ children }: { children: ReactNode }) {
       syncTasks: (since) => tasks.syncTasks({ sinceChangeSeq: since, pageSize: 500 }),
       onTask: (t) => applyTask(qc, t),
       onReminder: (n) => {
-        void qc.invalidateQueries({ queryKey: notificationsKey });
-        refetchSoon(qc); // the task's reminder is now marked fired
-        const tz = qc.getQueriesData<GetMeResponse>({ queryKey: getMeKey })[0]?.[1]?.user?.timeZone || undefined;
+        void qc.invalidateQueries({ queryKey: queryKeys.notifications });
+        refreshTask(qc, n.taskId); // the task's reminder is now marked fired
+        const tz = qc.getQueriesData<GetMeResponse>({ queryKey: queryKeys.getMe })[0]?.[1]?.user?.timeZone || undefined;
         const when = n.remindAt ? timestampDate(n.remindAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", timeZone: tz }) : "";
         toastsRef.current.show({
           tone: "reminder",
@@ -80,15 +77,20 @@ export function LiveSyncProvider({ children }: { children: ReactNode }) {
         });
       },
       onNotificationsRead: () => {
-        void qc.invalidateQueries({ queryKey: notificationsKey });
+        void qc.invalidateQueries({ queryKey: queryKeys.notifications });
       },
       onReload: (openedAt) => {
         const stale = { predicate: (q: { state: { dataUpdatedAt: number } }) => q.state.dataUpdatedAt < openedAt };
-        void qc.invalidateQueries({ queryKey: listTasksKey, ...stale });
-        void qc.invalidateQueries({ queryKey: getTaskKey, ...stale });
-        void qc.invalidateQueries({ queryKey: notificationsKey, ...stale });
+        void qc.invalidateQueries({ queryKey: queryKeys.listTasks, ...stale });
+        void qc.invalidateQueries({ queryKey: queryKeys.getTask, ...stale });
+        void qc.invalidateQueries({ queryKey: queryKeys.listTags, ...stale });
+        void qc.invalidateQueries({ queryKey: queryKeys.notifications, ...stale });
       },
-      onStatus: setStatus,
+      onStatus: (s) => {
+        // Only a live socket keeps the task queries current; otherwise they age as usual.
+        setLiveFreshness(qc, s === "live");
+        setStatus(s);
+      },
     });
     live.start();
     const online = () => live.reconnectNow();
@@ -96,6 +98,7 @@ export function LiveSyncProvider({ children }: { children: ReactNode }) {
     return () => {
       window.removeEventListener("online", online);
       live.stop();
+      setLiveFreshness(qc, false);
     };
   }, [signedIn, session, transport, baseUrl, qc]);
 

@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
 import { NotificationService, type Notification } from "../gen/taskmesh/notification/v1/notification_pb";
 import { useMe } from "../auth/useMe";
-import { notificationsKey } from "../live/LiveSyncProvider";
+import { queryKeys } from "../api/queryKeys";
 import { describeDue } from "../tasks/due";
 import { formatInstant } from "../lib/time";
 import { EmptyState, ErrorMessage, Spinner } from "../components/Status";
@@ -21,7 +21,7 @@ export function NotificationsPage() {
     getNextPageParam: (last) => last.nextPageToken || undefined,
   });
   const mark = useMutation(NotificationService.method.markNotificationsRead, {
-    onSuccess: () => void qc.invalidateQueries({ queryKey: notificationsKey }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: queryKeys.notifications }),
     onError: (e) => toasts.show({ tone: "error", message: messageOf(e) }),
   });
   const items = q.data?.pages.flatMap((p) => p.notifications) ?? [];

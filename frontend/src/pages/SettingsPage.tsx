@@ -1,17 +1,16 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { create } from "@bufbuild/protobuf";
-import { createConnectQueryKey, useMutation } from "@connectrpc/connect-query";
+import { useMutation } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
 import { AuthService, UpdateProfileRequestSchema, type GetMeResponse } from "../gen/taskmesh/auth/v1/auth_pb";
 import { useMe } from "../auth/useMe";
+import { queryKeys } from "../api/queryKeys";
 import { errorFor, messageOf, serverFieldErrors, type FieldErrors } from "../api/errors";
 import { validateMessage } from "../forms/validate";
 import { Field } from "../forms/Field";
 import { Spinner } from "../components/Status";
 import { useToasts } from "../components/Toasts";
 import { browserTimeZone, timeZones } from "../lib/time";
-
-const getMeKey = createConnectQueryKey({ schema: AuthService.method.getMe, cardinality: undefined });
 
 /** SettingsPage: the display name and the time zone that due dates and repeats are read in. */
 export function SettingsPage() {
@@ -32,7 +31,7 @@ function ProfileForm({ name, tz, email }: { name: string; tz: string; email: str
   }, [timeZone]);
   const update = useMutation(AuthService.method.updateProfile, {
     onSuccess: (res) => {
-      qc.setQueriesData<GetMeResponse>({ queryKey: getMeKey }, (old) => (old && res.user ? { ...old, user: res.user } : old));
+      qc.setQueriesData<GetMeResponse>({ queryKey: queryKeys.getMe }, (old) => (old && res.user ? { ...old, user: res.user } : old));
       setErrors({});
       toasts.show({ tone: "success", message: `Saved. Times are shown in ${res.user?.timeZone}.` });
     },

@@ -6,7 +6,7 @@ import { useMutation } from "@connectrpc/connect-query";
 import { useQueryClient } from "@tanstack/react-query";
 import { CreateTagRequestSchema, TagService, UpdateTagRequestSchema, type Tag } from "../gen/taskmesh/task/v1/tag_pb";
 import { useTags } from "../tasks/useTags";
-import { listTagsKey, listTasksKey } from "../tasks/taskCache";
+import { queryKeys } from "../api/queryKeys";
 import { codeOf, errorFor, messageOf, serverFieldErrors, type FieldErrors } from "../api/errors";
 import { validateMessage } from "../forms/validate";
 import { Field } from "../forms/Field";
@@ -31,8 +31,8 @@ export function TagsPage() {
     onSuccess: () => {
       toasts.show({ message: `Deleted tag “${deleting?.name}”.` });
       setDeleting(null);
-      void qc.invalidateQueries({ queryKey: listTagsKey });
-      void qc.invalidateQueries({ queryKey: listTasksKey });
+      void qc.invalidateQueries({ queryKey: queryKeys.listTags });
+      void qc.invalidateQueries({ queryKey: queryKeys.listTasks });
     },
     onError: (e) => toasts.show({ tone: "error", message: messageOf(e) }),
   });
@@ -83,7 +83,7 @@ function NewTagForm() {
     onSuccess: () => {
       setName("");
       setErrors({});
-      void qc.invalidateQueries({ queryKey: listTagsKey });
+      void qc.invalidateQueries({ queryKey: queryKeys.listTags });
     },
     onError: (e) => setErrors(tagErrors(e, name.trim())),
   });
@@ -124,7 +124,7 @@ function TagRow({ tag, onDelete }: { tag: Tag; onDelete: () => void }) {
     onSuccess: () => {
       setEditing(false);
       setErrors({});
-      void qc.invalidateQueries({ queryKey: listTagsKey });
+      void qc.invalidateQueries({ queryKey: queryKeys.listTags });
     },
     onError: (e) => setErrors(tagErrors(e, name.trim())),
   });
