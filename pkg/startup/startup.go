@@ -26,6 +26,7 @@ import (
 
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/dapr/sidecar"
 	"github.com/taskmesh/taskmesh/pkg/logging"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
@@ -74,6 +75,10 @@ type Service struct {
 	Log zerolog.Logger
 	// Sidecar is the connected Dapr sidecar; nil when the service runs without one.
 	Sidecar *sidecar.Sidecar
+	// AppToken is the app API token its sidecar sends with every call to the app (see
+	// package apptoken); mesh-only methods and Dapr's callbacks require it. Zero when
+	// there is no sidecar: then they refuse every call.
+	AppToken apptoken.Token
 
 	name        string
 	getenv      func(string) string
@@ -101,6 +106,13 @@ func Begin(ctx context.Context, name string, getenv func(string) string, stdout 
 	default:
 		s.Sidecar = conn
 		s.OnClose(conn.Close)
+		// A service with a sidecar serves Dapr's callbacks, and maybe mesh-only methods:
+		// without the token they could not tell the sidecar from any other client, so
+		// refuse to start rather than run open (or refuse every event).
+		if s.AppToken, err = apptoken.FromEnv(getenv); err != nil {
+			conn.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -205,7 +217,7 @@ func (s *Service) Dapr(mux *http.ServeMux, healthy func(context.Context) error) 
 		return nil
 	}
 	app := appcallback.New(s.Log, s.Sidecar.Publisher(), healthy)
-	app.Mount(mux)
+	app.Mount(mux, s.AppToken)
 	s.OnClose(app.Stop)
 	return app
 }
