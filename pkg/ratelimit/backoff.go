@@ -23,9 +23,9 @@ type Counter interface {
 	Reset(ctx context.Context, key string) error
 }
 
-// Backoff turns a count of failures into a delay that grows with each one: the first
-// Free failures cost nothing, then the next attempt must wait Base, then twice that, and
-// so on, never more than Max. It only ever delays: however many failures an attacker
+// Backoff turns a count of failures into a delay that grows with each one: up to Free
+// failures cost nothing; after the Free-th the next attempt must wait Base, after the
+// next one twice that, and so on, never more than Max. It only ever delays: however many failures an attacker
 // piles up, the wait stays at most Max after the last one.
 type Backoff struct {
 	Free int
@@ -35,12 +35,11 @@ type Backoff struct {
 
 // Delay is the wait after n failures.
 func (b Backoff) Delay(n int) time.Duration {
-	over := n - b.Free
-	if over <= 0 {
+	if n < b.Free || n == 0 {
 		return 0
 	}
 	d := b.Base
-	for i := 1; i < over && d < b.Max; i++ {
+	for i := b.Free; i < n && d < b.Max; i++ {
 		d *= 2
 	}
 	return min(d, b.Max)

@@ -12,8 +12,8 @@ import (
 func TestBackoffDelaysGrowAndStopAtMax(t *testing.T) {
 	b := Backoff{Free: 5, Base: time.Second, Max: 30 * time.Second}
 	want := map[int]time.Duration{
-		0: 0, 5: 0, 6: time.Second, 7: 2 * time.Second, 8: 4 * time.Second, 9: 8 * time.Second,
-		10: 16 * time.Second, 11: 30 * time.Second, 12: 30 * time.Second, 1000: 30 * time.Second,
+		0: 0, 4: 0, 5: time.Second, 6: 2 * time.Second, 7: 4 * time.Second, 8: 8 * time.Second,
+		9: 16 * time.Second, 10: 30 * time.Second, 11: 30 * time.Second, 1000: 30 * time.Second,
 	}
 	for n, d := range want {
 		if got := b.Delay(n); got != d {
@@ -22,10 +22,10 @@ func TestBackoffDelaysGrowAndStopAtMax(t *testing.T) {
 	}
 	last := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	rec := Record{N: 8, Last: last}
-	if got := b.Wait(rec, last.Add(time.Second)); got != 3*time.Second {
-		t.Errorf("Wait 1s after the 8th failure = %v; want 3s", got)
+	if got := b.Wait(rec, last.Add(time.Second)); got != 7*time.Second {
+		t.Errorf("Wait 1s after the 8th failure = %v; want 7s", got)
 	}
-	if got := b.Wait(rec, last.Add(5*time.Second)); got != 0 {
+	if got := b.Wait(rec, last.Add(8*time.Second)); got != 0 {
 		t.Errorf("Wait once the delay has passed = %v; want 0", got)
 	}
 }
