@@ -77,7 +77,9 @@ func TestAPanicAnswersInternalAndTheServerKeepsServing(t *testing.T) {
 		{"public", func(l zerolog.Logger) connect.HandlerOption {
 			return server.HandlerOptions(l, nil, func(string) bool { return true })
 		}, http.Header{}},
-		{"mesh", func(l zerolog.Logger) connect.HandlerOption { return server.MeshHandlerOptions(l, testToken, "recurring") },
+		{"mesh", func(l zerolog.Logger) connect.HandlerOption {
+			return server.MeshHandlerOptions(l, testToken, "recurring")
+		},
 			http.Header{server.CallerAppIDHeader: {"recurring"}, apptoken.Header: {testSecret}}},
 	}
 	for _, chain := range chains {
