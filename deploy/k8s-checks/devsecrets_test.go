@@ -177,8 +177,8 @@ func TestDevSecretsCreateOnce(t *testing.T) {
 	}
 
 	first := run()
-	if len(first) != 4 {
-		t.Fatalf("first run made %v, want 4 Secrets", sorted(first))
+	if len(first) != 4+6 { // and an app API token per service
+		t.Fatalf("first run made %v, want 10 Secrets", sorted(first))
 	}
 	second := run()
 	for name, v := range first {
@@ -193,7 +193,7 @@ func TestDevSecretsCreateOnce(t *testing.T) {
 	if third[meshnames.SigningKeySecret] == first[meshnames.SigningKeySecret] || third[meshnames.VerifyKeySecret] == "" {
 		t.Error("without auth-verify-key, the key pair must be made anew")
 	}
-	for _, name := range []string{meshnames.DatabaseURLSecret, "taskmesh-postgresql"} {
+	for _, name := range []string{meshnames.DatabaseURLSecret, "taskmesh-postgresql", "taskmesh-api-app-token"} {
 		if third[name] != first[name] {
 			t.Errorf("Secret %s changed", name)
 		}
