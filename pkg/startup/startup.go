@@ -97,6 +97,15 @@ func Begin(ctx context.Context, name string, getenv func(string) string, stdout 
 	if s.migrateOnly {
 		return s, nil
 	}
+	// A service with a sidecar serves Dapr's callbacks, and maybe mesh-only methods:
+	// without the app API token they could not tell the sidecar from any other client, so
+	// refuse to start (before waiting for the sidecar) rather than run open or refuse
+	// every event.
+	if sidecar.Addr(getenv) != "" {
+		if s.AppToken, err = apptoken.FromEnv(getenv); err != nil {
+			return nil, err
+		}
+	}
 	conn, err := sidecar.Connect(ctx, getenv, 30*time.Second, log)
 	switch {
 	case errors.Is(err, sidecar.ErrNotConfigured) && !sc.required:
@@ -106,13 +115,6 @@ func Begin(ctx context.Context, name string, getenv func(string) string, stdout 
 	default:
 		s.Sidecar = conn
 		s.OnClose(conn.Close)
-		// A service with a sidecar serves Dapr's callbacks, and maybe mesh-only methods:
-		// without the token they could not tell the sidecar from any other client, so
-		// refuse to start rather than run open (or refuse every event).
-		if s.AppToken, err = apptoken.FromEnv(getenv); err != nil {
-			conn.Close()
-			return nil, err
-		}
 	}
 	return s, nil
 }

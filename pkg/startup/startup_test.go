@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	recurringsql "github.com/taskmesh/taskmesh/sql/recurring"
+
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -64,5 +67,22 @@ func TestEveryRunsUntilClose(t *testing.T) {
 	time.Sleep(30 * time.Millisecond)
 	if runs.Load() != after {
 		t.Fatal("the task kept running after Close")
+	}
+}
+
+// TestASidecarNeedsTheAppToken: a service told where its sidecar is but not given the
+// app API token refuses to start, at once and naming the variable, rather than serve
+// mesh-only methods and Dapr callbacks that anyone could call.
+func TestASidecarNeedsTheAppToken(t *testing.T) {
+	for name, vars := range map[string]map[string]string{
+		"missing":   {"DAPR_GRPC_PORT": "1"},
+		"too short": {"DAPR_GRPC_PORT": "1", apptoken.EnvVar: "short"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Begin(context.Background(), "x", env(vars), io.Discard, OptionalSidecar("testing"))
+			if err == nil || !strings.Contains(err.Error(), apptoken.EnvVar) {
+				t.Fatalf("Begin = %v; want an error naming %s", err, apptoken.EnvVar)
+			}
+		})
 	}
 }
