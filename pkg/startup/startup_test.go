@@ -11,10 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	recurringsql "github.com/taskmesh/taskmesh/sql/recurring"
-
-	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
