@@ -6,6 +6,9 @@
 #   auth-signing-key        key auth-signing-key  a new Ed25519 private key (PKCS#8 PEM)
 #   auth-verify-key         key auth-verify-key   its public key (PKIX PEM)
 #   <release>-postgresql    key password          the in-chart PostgreSQL's password
+#   <release>-<app>-app-token  key token          a random app API token per service (its
+#                                                 sidecar sends it to the app; Dapr wants
+#                                                 the key "token")
 #
 # Why not the chart: Helm's genPrivateKey can make an Ed25519 key but nothing derives its
 # public half (every verifying service would get the private key); under Tilt, which renders
@@ -94,6 +97,11 @@ add() { # name key file
 }
 add "$pgsecret" password "$tmp/password"
 add database-url database-url "$tmp/database-url"
+# One app API token per service (the apps of values.yaml `services`).
+for app in api recurring notification audit realtime web; do
+  openssl rand -hex 32 | tr -d '\n' >"$tmp/app-token-$app"
+  add "$fullname-$app-app-token" token "$tmp/app-token-$app"
+done
 # The key pair only as a pair: a new signing key needs its own verify key.
 if $print || ! exists auth-signing-key || ! exists auth-verify-key; then
   if ! $print; then

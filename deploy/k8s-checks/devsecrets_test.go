@@ -59,6 +59,26 @@ func TestDevSecretsFitServicesAndChart(t *testing.T) {
 			t.Errorf("Secret %s: keys %v, want exactly %s", s, sorted(secrets[s]), s)
 		}
 	}
+	// Each service's app API token, under the name its pods refer to, in key "token" (the
+	// key Dapr's sidecar injector reads).
+	for name, d := range byKind(objs, "Deployment") {
+		containers, _ := get(d, "spec", "template", "spec", "containers").([]any)
+		for _, c := range containers {
+			ref := envOf(c)["APP_API_TOKEN"]
+			if ref == "" {
+				continue
+			}
+			tokSecret, key, _ := strings.Cut(strings.TrimPrefix(ref, "secret:"), "/")
+			sidecar := str(d, "spec", "template", "metadata", "annotations", "dapr.io/app-token-secret")
+			if key != "token" || sidecar != tokSecret {
+				t.Errorf("Deployment %s: APP_API_TOKEN from %s, sidecar from %q; want the same Secret, key token", name, ref, sidecar)
+			}
+			if len(secrets[tokSecret]["token"]) < 32 {
+				t.Errorf("Secret %s: token %q is missing or shorter than 32 characters", tokSecret, secrets[tokSecret]["token"])
+			}
+			want[tokSecret] = true
+		}
+	}
 	if !equalSets(setOf(sorted(secrets)...), want) {
 		t.Errorf("dev-secrets.sh makes %v, want %v", sorted(secrets), sorted(want))
 	}
@@ -157,8 +177,8 @@ func TestDevSecretsCreateOnce(t *testing.T) {
 	}
 
 	first := run()
-	if len(first) != 4 {
-		t.Fatalf("first run made %v, want 4 Secrets", sorted(first))
+	if len(first) != 4+6 { // and an app API token per service
+		t.Fatalf("first run made %v, want 10 Secrets", sorted(first))
 	}
 	second := run()
 	for name, v := range first {
@@ -173,7 +193,7 @@ func TestDevSecretsCreateOnce(t *testing.T) {
 	if third[meshnames.SigningKeySecret] == first[meshnames.SigningKeySecret] || third[meshnames.VerifyKeySecret] == "" {
 		t.Error("without auth-verify-key, the key pair must be made anew")
 	}
-	for _, name := range []string{meshnames.DatabaseURLSecret, "taskmesh-postgresql"} {
+	for _, name := range []string{meshnames.DatabaseURLSecret, "taskmesh-postgresql", "taskmesh-api-app-token"} {
 		if third[name] != first[name] {
 			t.Errorf("Secret %s changed", name)
 		}

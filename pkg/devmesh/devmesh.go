@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -30,6 +31,7 @@ import (
 	"connectrpc.com/grpchealth"
 	"github.com/google/uuid"
 
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 )
 
@@ -102,6 +104,7 @@ type Instance struct {
 
 	mesh       *Mesh
 	env        []string
+	daprEnv    []string
 	daprArgs   []string
 	mu         sync.Mutex
 	app, daprd *proc
@@ -285,7 +288,16 @@ func (m *Mesh) planInstance(app string, i, appPort int, taken map[int]bool, secr
 		"--enable-app-health-check", "--app-health-probe-interval", "1", "--app-health-threshold", "2",
 		"--dapr-graceful-shutdown-seconds", "3", "--log-level", "warn",
 	}
+	// The app API token: daprd sends it with every call to the app, and the app refuses
+	// mesh-only calls and callbacks without it. One per instance, as on Kubernetes each
+	// pod's sidecar and app share theirs.
+	token, err := newAppToken()
+	if err != nil {
+		return nil, err
+	}
+	in.daprEnv = append(os.Environ(), apptoken.EnvVar+"="+token)
 	in.env = append(os.Environ(),
+		apptoken.EnvVar+"="+token,
 		"ADDR=127.0.0.1:"+strconv.Itoa(in.AppPort),
 		"DAPR_GRPC_PORT="+strconv.Itoa(in.GRPCPort),
 		"DAPR_HTTP_PORT="+strconv.Itoa(in.HTTPPort),
@@ -293,6 +305,15 @@ func (m *Mesh) planInstance(app string, i, appPort int, taken map[int]bool, secr
 		"FRONTEND_DIR="+filepath.Join(m.cfg.Root, "frontend", "dist"),
 	)
 	return in, nil
+}
+
+// newAppToken returns a fresh random app API token (256 bits, hex).
+func newAppToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("app API token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // start starts every planned instance, in the apps' order.
@@ -363,7 +384,7 @@ func (in *Instance) Start() error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if !in.daprd.running() {
-		p, err := spawn(in.mesh.cfg.Daprd, in.daprArgs, nil, in.DaprLog)
+		p, err := spawn(in.mesh.cfg.Daprd, in.daprArgs, in.daprEnv, in.DaprLog)
 		if err != nil {
 			return fmt.Errorf("start daprd for %s: %w", in.App, err)
 		}

@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 )
 
@@ -78,4 +80,49 @@ func arg(args []string, flag string) string {
 		return args[i+1]
 	}
 	return ""
+}
+
+// lastEnv returns the value of key in env (the last one wins, as exec does), or "".
+func lastEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}
+
+// TestPlanGivesEachInstanceAnAppToken: every app and its own daprd get the same random
+// app API token, and no two instances share one (a token reaches only its own app).
+func TestPlanGivesEachInstanceAnAppToken(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(apptoken.EnvVar, "inherited-from-the-shell-and-never-used")
+	m := newMesh(Config{
+		Root: root, RunDir: t.TempDir(), DatabaseURL: "postgres://x@127.0.0.1/db", RedisAddr: "127.0.0.1:6379",
+		Replicas: map[string]int{meshnames.API: 2},
+	}.withDefaults())
+	if err := m.plan(); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for app, instances := range m.Instances {
+		for _, in := range instances {
+			name := app + "-" + strconv.Itoa(in.Index)
+			tok := lastEnv(in.env, apptoken.EnvVar)
+			if _, err := apptoken.New(tok); err != nil {
+				t.Fatalf("%s: app token %q: %v", name, tok, err)
+			}
+			if got := lastEnv(in.daprEnv, apptoken.EnvVar); got != tok {
+				t.Fatalf("%s: daprd has token %q, the app %q", name, got, tok)
+			}
+			if other, dup := seen[tok]; dup {
+				t.Fatalf("%s and %s share an app token", name, other)
+			}
+			seen[tok] = name
+		}
+	}
 }

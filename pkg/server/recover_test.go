@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/pkg/server"
@@ -76,8 +77,10 @@ func TestAPanicAnswersInternalAndTheServerKeepsServing(t *testing.T) {
 		{"public", func(l zerolog.Logger) connect.HandlerOption {
 			return server.HandlerOptions(l, nil, func(string) bool { return true })
 		}, http.Header{}},
-		{"mesh", func(l zerolog.Logger) connect.HandlerOption { return server.MeshHandlerOptions(l, "recurring") },
-			http.Header{server.CallerAppIDHeader: {"recurring"}}},
+		{"mesh", func(l zerolog.Logger) connect.HandlerOption {
+			return server.MeshHandlerOptions(l, testToken, "recurring")
+		},
+			http.Header{server.CallerAppIDHeader: {"recurring"}, apptoken.Header: {testSecret}}},
 	}
 	for _, chain := range chains {
 		for _, p := range rpctest.Protocols {

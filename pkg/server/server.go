@@ -21,6 +21,7 @@ import (
 
 	"github.com/taskmesh/taskmesh/pkg/apierr"
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/protocodec"
 	"github.com/taskmesh/taskmesh/pkg/rpclog"
 )
@@ -34,21 +35,29 @@ type Service struct {
 	Name    string
 	Path    string
 	Handler http.Handler
+	// MeshOnly marks a service only the mesh may call (served with MeshHandlerOptions):
+	// reflection does not advertise it.
+	MeshOnly bool
 }
 
 // Mux mounts services plus gRPC health (reporting every service as serving) and server
-// reflection for them.
+// reflection for the public ones: a client that lists the port's services sees only
+// what it may call.
 func Mux(services ...Service) *http.ServeMux {
 	mux := http.NewServeMux()
 	names := make([]string, 0, len(services))
+	public := make([]string, 0, len(services))
 	for _, s := range services {
 		mux.Handle(s.Path, s.Handler)
 		names = append(names, s.Name)
+		if !s.MeshOnly {
+			public = append(public, s.Name)
+		}
 	}
 	// Health and reflection take public requests too: the same message limit.
 	limit := MessageLimit(MaxRequestBytes)
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(names...), limit))
-	reflector := grpcreflect.NewStaticReflector(names...)
+	reflector := grpcreflect.NewStaticReflector(public...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, limit))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limit))
 	return mux
@@ -154,22 +163,32 @@ func (userField) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect
 	}
 }
 
-// CallerAppIDHeader is set by daprd on calls it proxies: the app id of the caller.
+// CallerAppIDHeader is set by daprd on calls it proxies: the app id of the caller. daprd
+// appends it to whatever the client sent, so only its last value is daprd's.
 const CallerAppIDHeader = "dapr-caller-app-id"
 
 // MeshHandlerOptions is the interceptor chain of mesh-only services: the common head (see
-// head, with messages bounded to MaxMeshMessageBytes), a check that the call came through
-// Dapr from one of callers (daprd sets the caller's app id; this is defense in depth, the
-// boundary is Dapr access control), then request validation.
-func MeshHandlerOptions(log zerolog.Logger, callers ...string) connect.HandlerOption {
-	return head(log, MaxMeshMessageBytes, meshOnly(callers), validate.NewInterceptor(), noNUL{})
+// head, with messages bounded to MaxMeshMessageBytes), a check that the call came from the app's own sidecar (it carries the app API
+// token, which daprd adds to every call it delivers and nobody else knows) on behalf of
+// one of callers (the last dapr-caller-app-id, the one daprd appended), then request
+// validation. Dapr access control on Kubernetes limits the callers too; this check is what
+// stops a client that reaches the app's port directly. With no token configured every
+// call is refused.
+func MeshHandlerOptions(log zerolog.Logger, token apptoken.Token, callers ...string) connect.HandlerOption {
+	return head(log, MaxMeshMessageBytes, meshOnly{token: token, callers: callers}, validate.NewInterceptor(), noNUL{})
 }
 
-type meshOnly []string
+type meshOnly struct {
+	token   apptoken.Token
+	callers []string
+}
 
 func (m meshOnly) check(h http.Header) error {
-	caller := h.Get(CallerAppIDHeader)
-	for _, c := range m {
+	if !m.token.MatchesHeader(h) {
+		return connect.NewError(connect.CodeUnauthenticated, errors.New("this service is only for other services of the mesh, through the app's Dapr sidecar"))
+	}
+	caller := apptoken.Last(h, CallerAppIDHeader)
+	for _, c := range m.callers {
 		if caller == c {
 			return nil
 		}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/dapr/sidecar"
 	"github.com/taskmesh/taskmesh/pkg/logging"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
@@ -75,6 +76,10 @@ type Service struct {
 	Log zerolog.Logger
 	// Sidecar is the connected Dapr sidecar; nil when the service runs without one.
 	Sidecar *sidecar.Sidecar
+	// AppToken is the app API token its sidecar sends with every call to the app (see
+	// package apptoken); mesh-only methods and Dapr's callbacks require it. Zero when
+	// there is no sidecar: then they refuse every call.
+	AppToken apptoken.Token
 
 	name        string
 	getenv      func(string) string
@@ -92,6 +97,15 @@ func Begin(ctx context.Context, name string, getenv func(string) string, stdout 
 	s := &Service{Log: log, name: name, getenv: getenv, migrateOnly: getenv("MIGRATE_ONLY") == "true"}
 	if s.migrateOnly {
 		return s, nil
+	}
+	// A service with a sidecar serves Dapr's callbacks, and maybe mesh-only methods:
+	// without the app API token they could not tell the sidecar from any other client, so
+	// refuse to start (before waiting for the sidecar) rather than run open or refuse
+	// every event.
+	if sidecar.Addr(getenv) != "" {
+		if s.AppToken, err = apptoken.FromEnv(getenv); err != nil {
+			return nil, err
+		}
 	}
 	conn, err := sidecar.Connect(ctx, getenv, 30*time.Second, log)
 	switch {
@@ -225,7 +239,7 @@ func (s *Service) Dapr(mux *http.ServeMux, healthy func(context.Context) error) 
 		return nil
 	}
 	app := appcallback.New(s.Log, s.Sidecar.Publisher(), healthy)
-	app.Mount(mux)
+	app.Mount(mux, s.AppToken)
 	s.OnClose(app.Stop)
 	return app
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	recurringsql "github.com/taskmesh/taskmesh/sql/recurring"
@@ -135,4 +136,21 @@ func TestTokenKeys(t *testing.T) {
 			t.Fatalf("token signed by the other replica's new key: %v", err)
 		}
 	})
+}
+
+// TestASidecarNeedsTheAppToken: a service told where its sidecar is but not given the
+// app API token refuses to start, at once and naming the variable, rather than serve
+// mesh-only methods and Dapr callbacks that anyone could call.
+func TestASidecarNeedsTheAppToken(t *testing.T) {
+	for name, vars := range map[string]map[string]string{
+		"missing":   {"DAPR_GRPC_PORT": "1"},
+		"too short": {"DAPR_GRPC_PORT": "1", apptoken.EnvVar: "short"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Begin(context.Background(), "x", env(vars), io.Discard, OptionalSidecar("testing"))
+			if err == nil || !strings.Contains(err.Error(), apptoken.EnvVar) {
+				t.Fatalf("Begin = %v; want an error naming %s", err, apptoken.EnvVar)
+			}
+		})
+	}
 }

@@ -64,16 +64,20 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 	if err != nil {
 		return err
 	}
-	// Sign-in attempts: 10 a minute per account, 30 a minute per address. With a sidecar
-	// the counters live in the Dapr state store, shared by every api replica.
+	// Sign-ups: 30 a minute per address. Failed sign-ins slow down the next attempts
+	// (handler.PerAddressBackoff and friends). With a sidecar the counters live in the
+	// Dapr state store, shared by every api replica.
 	limits := handler.Limiters{
-		PerAccount: ratelimit.NewMemory(10, time.Minute),
 		PerAddress: ratelimit.NewMemory(30, time.Minute),
+		Failures:   ratelimit.NewMemoryCounter(handler.FailureQuiet),
+		Known:      ratelimit.NewMemoryCounter(handler.KnownFor),
 	}
 	if svc.Sidecar != nil {
+		st := svc.Sidecar.StateStore(meshnames.StateStore)
 		limits = handler.Limiters{
-			PerAccount: ratelimit.NewState(svc.Sidecar.StateStore(meshnames.StateStore), "ratelimit:account:", 10, time.Minute),
-			PerAddress: ratelimit.NewState(svc.Sidecar.StateStore(meshnames.StateStore), "ratelimit:address:", 30, time.Minute),
+			PerAddress: ratelimit.NewState(st, "ratelimit:address:", 30, time.Minute),
+			Failures:   ratelimit.NewStateCounter(st, "signin:failures:", handler.FailureQuiet),
+			Known:      ratelimit.NewStateCounter(st, "signin:known:", handler.KnownFor),
 		}
 	}
 	st := store.New(pool).WithSessionMaxAge(maxAge)
@@ -82,6 +86,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		Tokens:    issuer,
 		Passwords: password.NewHasher(password.OWASP, runtime.GOMAXPROCS(0)),
 		Limits:    limits,
+		AppToken:  svc.AppToken,
 		Log:       svc.Log,
 	})
 	if app := svc.Dapr(mux, pool.Ping); app != nil {

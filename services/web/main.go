@@ -13,9 +13,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 
+	"github.com/taskmesh/taskmesh/pkg/clientaddr"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/startup"
 	"github.com/taskmesh/taskmesh/services/web/internal/gateway"
@@ -31,12 +33,20 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	defer svc.Close()
+	// TRUSTED_PROXIES: the ingress or load balancer in front of the gateway (CIDRs);
+	// only their X-Forwarded-For is believed.
+	trusted, err := clientaddr.ParseTrusted(getenv("TRUSTED_PROXIES"))
+	if err != nil {
+		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
 	h, err := gateway.New(gateway.Config{
-		SidecarAddr: svc.Sidecar.Addr,
-		RealtimeURL: svc.Env("REALTIME_URL", "http://127.0.0.1:8085"),
-		FrontendDir: svc.Env("FRONTEND_DIR", "frontend/dist"),
-		Publisher:   svc.Sidecar.Publisher(),
-		Log:         svc.Log,
+		SidecarAddr:    svc.Sidecar.Addr,
+		RealtimeURL:    svc.Env("REALTIME_URL", "http://127.0.0.1:8085"),
+		FrontendDir:    svc.Env("FRONTEND_DIR", "frontend/dist"),
+		Publisher:      svc.Sidecar.Publisher(),
+		AppToken:       svc.AppToken,
+		TrustedProxies: trusted,
+		Log:            svc.Log,
 	})
 	if err != nil {
 		return err

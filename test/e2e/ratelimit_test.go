@@ -13,8 +13,9 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/meshtest"
 )
 
-// TestSignInLimitIsSharedByAPIReplicas: the per-account sign-in limit (10 a minute) lives
-// in the Dapr state store, so two api replicas together admit 10 attempts, not 20.
+// TestSignInLimitIsSharedByAPIReplicas: the sign-in failure counts live in the Dapr state
+// store, so two api replicas together give one address 5 wrong passwords for an account
+// (handler.PerPairBackoff.Free) before it must wait, not 10.
 func TestSignInLimitIsSharedByAPIReplicas(t *testing.T) {
 	m := meshtest.Start(t, meshtest.Apps(meshnames.API, meshnames.Web), meshtest.Replicas(meshnames.API, 2))
 	u := signUp(t, m.WebURL, false)
@@ -32,12 +33,13 @@ func TestSignInLimitIsSharedByAPIReplicas(t *testing.T) {
 		_, err := c.SignIn(context.Background(), connect.NewRequest(&authv1.SignInRequest{Email: email, Password: "wrong password"}))
 		return err
 	}
-	for i := range 10 {
+	const free = 5
+	for i := range free {
 		if code := connect.CodeOf(attempt(i)); code != connect.CodeUnauthenticated {
 			t.Fatalf("attempt %d: %v; want Unauthenticated (wrong password, within the limit)", i+1, code)
 		}
 	}
-	for i := 10; i < 12; i++ {
+	for i := free; i < free+2; i++ {
 		if code := connect.CodeOf(attempt(i)); code != connect.CodeResourceExhausted {
 			t.Fatalf("attempt %d on replica %d: %v; want ResourceExhausted (the replicas share one limit)", i+1, i%2, code)
 		}

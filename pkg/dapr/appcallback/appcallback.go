@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -30,6 +31,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/server"
@@ -117,11 +119,38 @@ func (a *App) HandleBinding(name string, h BindingHandler) {
 	a.bindings[name] = h
 }
 
-// Mount serves the AppCallback gRPC services on mux (the service's h2c mux).
-func (a *App) Mount(mux *http.ServeMux) {
+// Mount serves the AppCallback gRPC services on mux (the service's h2c mux). Only calls
+// carrying token (see package apptoken) reach a callback that acts: topic events, input
+// bindings, invocations. Health checks and the listing of bindings and subscriptions,
+// which daprd sends without the token and which change nothing, are open. With a zero
+// token every acting callback is refused.
+func (a *App) Mount(mux *http.ServeMux, token apptoken.Token) {
+	guarded := requireToken(token, a.grpc)
 	for name := range a.grpc.GetServiceInfo() {
-		mux.Handle("/"+name+"/", a.grpc)
+		mux.Handle("/"+name+"/", guarded)
 	}
+}
+
+// open are the callbacks daprd makes without the app API token; none of them acts.
+var open = map[string]bool{
+	"/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck": true,
+	"/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions": true,
+	"/dapr.proto.runtime.v1.AppCallback/ListInputBindings":      true,
+}
+
+// requireToken refuses, as gRPC UNAUTHENTICATED, every call but the open ones that does
+// not carry token.
+func requireToken(token apptoken.Token, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !open[r.URL.Path] && !token.MatchesHeader(r.Header) {
+			w.Header().Set("Content-Type", "application/grpc")
+			w.Header().Set("Grpc-Status", strconv.Itoa(int(codes.Unauthenticated)))
+			w.Header().Set("Grpc-Message", "only the app's own Dapr sidecar may deliver events")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Stop ends in-flight callbacks' streams; call it after the HTTP server has drained.

@@ -6,22 +6,30 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	authv1 "github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1"
+	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/clientaddr"
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
+	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/password"
 	"github.com/taskmesh/taskmesh/pkg/ratelimit"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
+	"github.com/taskmesh/taskmesh/pkg/server"
 	"github.com/taskmesh/taskmesh/services/api/internal/handler"
 )
 
@@ -684,49 +692,138 @@ func TestUpdateProfileTimeZoneMovesAllDayDeadlines(t *testing.T) {
 	}
 }
 
-func TestRateLimitSignInPerAccount(t *testing.T) {
-	e := newEnv(t, withLimits(handler.Limiters{
-		PerAccount: ratelimit.NewMemory(3, time.Minute),
-		PerAddress: ratelimit.NewMemory(1000, time.Minute),
-	}))
+// fromAddress returns anonymous clients whose calls arrive as the gateway's do, through
+// the api's sidecar, for a client at addr.
+func (e *env) fromAddress(p rpctest.Protocol, addr string) *clients {
+	opts := append([]connect.ClientOption{}, p.Options...)
+	opts = append(opts, connect.WithInterceptors(gatewayHeaders(addr)))
+	hc := p.HTTPClient()
+	return &clients{
+		auth:  authv1connect.NewAuthServiceClient(hc, e.url, opts...),
+		tasks: taskv1connect.NewTaskServiceClient(hc, e.url, opts...),
+		tags:  taskv1connect.NewTagServiceClient(hc, e.url, opts...),
+	}
+}
+
+type gatewayHeaders string
+
+func (a gatewayHeaders) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		req.Header().Set(server.CallerAppIDHeader, meshnames.Web)
+		req.Header().Set(apptoken.Header, testAppSecret)
+		req.Header().Set(clientaddr.Header, string(a))
+		return next(ctx, req)
+	}
+}
+func (a gatewayHeaders) WrapStreamingClient(n connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return n
+}
+func (a gatewayHeaders) WrapStreamingHandler(n connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return n
+}
+
+// wantRetryLater asserts ResourceExhausted with a RetryInfo delay between 1 s and max.
+func wantRetryLater(t *testing.T, err error, max time.Duration) {
+	t.Helper()
+	var cerr *connect.Error
+	if !errors.As(err, &cerr) || cerr.Code() != connect.CodeResourceExhausted {
+		t.Fatalf("err %v; want ResourceExhausted", err)
+	}
+	for _, d := range cerr.Details() {
+		v, derr := d.Value()
+		if info, ok := v.(*errdetails.RetryInfo); derr == nil && ok {
+			if got := info.GetRetryDelay().AsDuration(); got < time.Second || got > max {
+				t.Fatalf("retry delay %v; want 1s..%v", got, max)
+			}
+			return
+		}
+	}
+	t.Fatalf("ResourceExhausted without RetryInfo: %v", err)
+}
+
+// TestSignInFailuresDelayTheGuesserNotTheOwner: after five wrong passwords from one
+// address, that address must wait before guessing that account again (even the right
+// password is refused until then, so the delay cannot be guessed past); the owner, at
+// another address, signs in at once.
+func TestSignInFailuresDelayTheGuesserNotTheOwner(t *testing.T) {
 	for _, p := range rpctest.Protocols {
 		t.Run(p.Name, func(t *testing.T) {
-			anon := e.anonymous(p)
-			email, bystander := authEmail("limited"), authEmail("bystander")
-			authSignUp(t, anon, email)
-			authSignUp(t, anon, bystander)
+			e := newEnv(t, withLimits(generousLimits()))
+			attacker, owner := e.fromAddress(p, "198.51.100.66"), e.fromAddress(p, "203.0.113.10")
+			email := authEmail("owner")
+			authSignUp(t, e.anonymous(p), email)
 			// Changing the case or padding the email does not buy more attempts.
-			for i, addr := range []string{email, strings.ToUpper(email), " " + email + " "} {
-				_, err := authSignIn(anon, addr, "wrong password!")
+			for i, addr := range []string{email, strings.ToUpper(email), " " + email + " ", email, email} {
+				_, err := authSignIn(attacker, addr, "wrong password!")
 				if connect.CodeOf(err) != connect.CodeUnauthenticated {
 					t.Fatalf("attempt %d: %v; want Unauthenticated", i+1, err)
 				}
 			}
-			_, err := authSignIn(anon, email, "wrong password!")
-			rpctest.WantCode(t, err, connect.CodeResourceExhausted)
-			_, err = authSignIn(anon, email, authTestPassword)
-			if connect.CodeOf(err) != connect.CodeResourceExhausted {
-				t.Fatalf("right password past the limit: %v; want ResourceExhausted (no guessing past the limit)", err)
-			}
-			_, err = authSignIn(anon, bystander, "wrong password!")
-			rpctest.WantCode(t, err, connect.CodeUnauthenticated)
-			if _, err := authSignIn(anon, bystander, authTestPassword); err != nil {
-				t.Fatalf("another account is limited too: %v", err)
+			_, err := authSignIn(attacker, email, "wrong password!")
+			wantRetryLater(t, err, handler.PerPairBackoff.Max)
+			_, err = authSignIn(attacker, email, authTestPassword)
+			wantRetryLater(t, err, handler.PerPairBackoff.Max)
+			if _, err := authSignIn(owner, email, authTestPassword); err != nil {
+				t.Fatalf("the owner, at another address, is refused: %v", err)
 			}
 		})
 	}
 }
 
-func TestRateLimitPerAddress(t *testing.T) {
-	limits := func() envOption {
-		return withLimits(handler.Limiters{
-			PerAccount: ratelimit.NewMemory(1000, time.Minute),
-			PerAddress: ratelimit.NewMemory(2, time.Minute),
-		})
+// TestManyAddressesCannotLockTheOwnerOut: a botnet guessing one account from many
+// addresses slows down every address that has not signed in to it recently, but the
+// owner, at an address they signed in from before, signs in at once; a new address is
+// delayed, never locked out.
+func TestManyAddressesCannotLockTheOwnerOut(t *testing.T) {
+	p := rpctest.Connect
+	e := newEnv(t, withLimits(generousLimits()))
+	email := authEmail("owner")
+	authSignUp(t, e.anonymous(p), email)
+	home := e.fromAddress(p, "203.0.113.10")
+	if _, err := authSignIn(home, email, authTestPassword); err != nil {
+		t.Fatal(err)
 	}
+	for i := range handler.PerAccountBackoff.Free + 10 {
+		bot := e.fromAddress(p, fmt.Sprintf("198.51.100.%d", i+1))
+		if _, err := authSignIn(bot, email, "wrong password!"); connect.CodeOf(err) != connect.CodeUnauthenticated {
+			if connect.CodeOf(err) == connect.CodeResourceExhausted && i >= handler.PerAccountBackoff.Free {
+				continue // the account-wide delay has started
+			}
+			t.Fatalf("bot %d: %v", i+1, err)
+		}
+	}
+	_, err := authSignIn(e.fromAddress(p, "198.51.100.250"), email, "wrong password!")
+	wantRetryLater(t, err, handler.PerAccountBackoff.Max)
+	if _, err := authSignIn(home, email, authTestPassword); err != nil {
+		t.Fatalf("the owner, at home, is refused: %v", err)
+	}
+	_, err = authSignIn(e.fromAddress(p, "192.0.2.44"), email, authTestPassword)
+	wantRetryLater(t, err, handler.PerAccountBackoff.Max)
+}
+
+// TestOneAddressGuessingManyAccountsIsDelayed: credential stuffing from one address is
+// delayed across accounts, and sign-ups from one address are limited.
+func TestOneAddressGuessingManyAccountsIsDelayed(t *testing.T) {
 	for _, p := range rpctest.Protocols {
+		t.Run(p.Name+"/SignIn", func(t *testing.T) {
+			e := newEnv(t, withLimits(generousLimits()))
+			stuffer := e.fromAddress(p, "198.51.100.7")
+			for i := range handler.PerAddressBackoff.Free {
+				_, err := authSignIn(stuffer, authEmail("nobody"), authTestPassword)
+				if connect.CodeOf(err) != connect.CodeUnauthenticated {
+					t.Fatalf("attempt %d: %v; want Unauthenticated", i+1, err)
+				}
+			}
+			_, err := authSignIn(stuffer, authEmail("nobody"), authTestPassword)
+			wantRetryLater(t, err, handler.PerAddressBackoff.Max)
+			// Another address is not delayed.
+			_, err = authSignIn(e.fromAddress(p, "198.51.100.8"), authEmail("nobody"), authTestPassword)
+			rpctest.WantCode(t, err, connect.CodeUnauthenticated)
+		})
 		t.Run(p.Name+"/SignUp", func(t *testing.T) {
-			e := newEnv(t, limits())
+			limits := generousLimits()
+			limits.PerAddress = ratelimit.NewMemory(2, time.Minute)
+			e := newEnv(t, withLimits(limits))
 			anon := e.anonymous(p)
 			authSignUp(t, anon, authEmail("addr1"))
 			authSignUp(t, anon, authEmail("addr2"))
@@ -737,19 +834,47 @@ func TestRateLimitPerAddress(t *testing.T) {
 				t.Fatalf("a rate-limited sign-up stored %d users", n)
 			}
 		})
-		t.Run(p.Name+"/SignIn", func(t *testing.T) {
-			e := newEnv(t, limits())
-			anon := e.anonymous(p)
-			for i := range 2 {
-				_, err := authSignIn(anon, authEmail("nobody"), authTestPassword)
-				if connect.CodeOf(err) != connect.CodeUnauthenticated {
-					t.Fatalf("attempt %d: %v; want Unauthenticated", i+1, err)
-				}
-			}
-			_, err := authSignIn(anon, authEmail("nobody"), authTestPassword)
-			rpctest.WantCode(t, err, connect.CodeResourceExhausted)
-		})
 	}
+}
+
+// TestForgedForwardingDoesNotMoveTheAddressLimit: a client calling the api's port
+// directly with X-Forwarded-For, the gateway's client-address header and a forged
+// dapr-caller-app-id: web (but not the app token) is still counted against its own
+// address: varying the forged address buys no attempts.
+func TestForgedForwardingDoesNotMoveTheAddressLimit(t *testing.T) {
+	p := rpctest.Connect
+	e := newEnv(t, withLimits(generousLimits()))
+	for i := range handler.PerAddressBackoff.Free + 1 {
+		forged := fmt.Sprintf("203.0.113.%d", i+1)
+		opts := append([]connect.ClientOption{}, p.Options...)
+		opts = append(opts, connect.WithInterceptors(forgedHeaders{
+			server.CallerAppIDHeader: meshnames.Web, "X-Forwarded-For": forged, clientaddr.Header: forged,
+		}))
+		c := &clients{auth: authv1connect.NewAuthServiceClient(p.HTTPClient(), e.url, opts...)}
+		_, err := authSignIn(c, authEmail("nobody"), authTestPassword)
+		if i < handler.PerAddressBackoff.Free {
+			rpctest.WantCode(t, err, connect.CodeUnauthenticated)
+		} else {
+			wantRetryLater(t, err, handler.PerAddressBackoff.Max)
+		}
+	}
+}
+
+type forgedHeaders map[string]string
+
+func (h forgedHeaders) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		for k, v := range h {
+			req.Header().Set(k, v)
+		}
+		return next(ctx, req)
+	}
+}
+func (h forgedHeaders) WrapStreamingClient(n connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return n
+}
+func (h forgedHeaders) WrapStreamingHandler(n connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return n
 }
 
 func TestSignUpStoresOWASPHash(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/password"
 	"github.com/taskmesh/taskmesh/pkg/pgschema"
 	"github.com/taskmesh/taskmesh/pkg/pgtest"
@@ -60,6 +62,22 @@ type envOption func(*handler.Deps)
 // withLimits replaces the (generous) default rate limits.
 func withLimits(l handler.Limiters) envOption { return func(d *handler.Deps) { d.Limits = l } }
 
+// testAppSecret is the app API token of the test api (what its sidecar would send).
+var (
+	testAppSecret   = strings.Repeat("test-app-token-", 3)
+	testAppToken, _ = apptoken.New(testAppSecret)
+)
+
+// generousLimits are limits no test reaches unless it means to: sign-ups unlimited,
+// failures counted as in production.
+func generousLimits() handler.Limiters {
+	return handler.Limiters{
+		PerAddress: ratelimit.NewMemory(100000, time.Minute),
+		Failures:   ratelimit.NewMemoryCounter(handler.FailureQuiet),
+		Known:      ratelimit.NewMemoryCounter(handler.KnownFor),
+	}
+}
+
 // withPasswords replaces the cheap test hasher.
 func withPasswords(h *password.Hasher) envOption { return func(d *handler.Deps) { d.Passwords = h } }
 
@@ -85,11 +103,9 @@ func newEnvOn(t testing.TB, dbURL string, opts ...envOption) *env {
 		Store:     store.New(pool),
 		Tokens:    issuer,
 		Passwords: password.NewHasher(cheapHashes, 4),
-		Limits: handler.Limiters{
-			PerAccount: ratelimit.NewMemory(1000, time.Minute),
-			PerAddress: ratelimit.NewMemory(100000, time.Minute),
-		},
-		Log: zerolog.Nop(),
+		Limits:    generousLimits(),
+		AppToken:  testAppToken,
+		Log:       zerolog.Nop(),
 	}
 	for _, o := range opts {
 		o(&deps)

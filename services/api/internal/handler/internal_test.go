@@ -3,6 +3,7 @@ package handler_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,23 +16,35 @@ import (
 	internalv1 "github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
 	taskv1 "github.com/taskmesh/taskmesh/gen/taskmesh/task/v1"
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
 	"github.com/taskmesh/taskmesh/pkg/server"
 )
 
-// internalClient calls TaskInternalService as the app caller would through Dapr.
+// internalClient calls TaskInternalService as the app caller would through Dapr: the
+// api's sidecar names the caller and adds the app API token.
 func (e *env) internalClient(caller string) internalv1connect.TaskInternalServiceClient {
 	return internalv1connect.NewTaskInternalServiceClient(http.DefaultClient, e.url,
-		connect.WithInterceptors(callerHeader(caller)))
+		connect.WithInterceptors(callerHeader{caller, testAppSecret}))
 }
 
-type callerHeader string
+// forgedInternalClient calls TaskInternalService straight at the api's port, naming a
+// caller but with token (maybe empty) instead of the sidecar's.
+func (e *env) forgedInternalClient(caller, token string) internalv1connect.TaskInternalServiceClient {
+	return internalv1connect.NewTaskInternalServiceClient(http.DefaultClient, e.url,
+		connect.WithInterceptors(callerHeader{caller, token}))
+}
+
+type callerHeader struct{ caller, token string }
 
 func (c callerHeader) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		if c != "" {
-			req.Header().Set(server.CallerAppIDHeader, string(c))
+		if c.caller != "" {
+			req.Header().Set(server.CallerAppIDHeader, c.caller)
+		}
+		if c.token != "" {
+			req.Header().Set(apptoken.Header, c.token)
 		}
 		return next(ctx, req)
 	}
@@ -148,6 +161,11 @@ func TestInternalServiceIsOnlyForTheMeshCallers(t *testing.T) {
 	for _, caller := range []string{"", meshnames.Web, "stranger"} {
 		_, err := e.internalClient(caller).GetChangeSeq(context.Background(), connect.NewRequest(&internalv1.GetChangeSeqRequest{UserId: u.userID.String()}))
 		rpctest.WantCode(t, err, connect.CodePermissionDenied)
+	}
+	// Straight to the port with a forged caller: no token, or a wrong one.
+	for _, token := range []string{"", strings.Repeat("x", len(testAppSecret))} {
+		_, err := e.forgedInternalClient(meshnames.Recurring, token).GetChangeSeq(context.Background(), connect.NewRequest(&internalv1.GetChangeSeqRequest{UserId: u.userID.String()}))
+		rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 	}
 	resp, err := e.internalClient(meshnames.Realtime).GetChangeSeq(context.Background(), connect.NewRequest(&internalv1.GetChangeSeqRequest{UserId: u.userID.String()}))
 	if err != nil || resp.Msg.GetChangeSeq() != 0 {

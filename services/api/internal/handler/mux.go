@@ -9,6 +9,7 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/meshinternal/v1/internalv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/password"
 	"github.com/taskmesh/taskmesh/pkg/server"
@@ -21,7 +22,10 @@ type Deps struct {
 	Tokens    *authn.Issuer
 	Passwords *password.Hasher
 	Limits    Limiters
-	Log       zerolog.Logger
+	// AppToken is the app API token the api's sidecar sends (see package apptoken):
+	// TaskInternalService requires it, and so does a client address the gateway passes.
+	AppToken apptoken.Token
+	Log      zerolog.Logger
 }
 
 // MeshCallers are the apps allowed to call TaskInternalService.
@@ -35,15 +39,15 @@ func NewMux(d Deps) *http.ServeMux {
 	svc := func(name, path string, h http.Handler) server.Service {
 		return server.Service{Name: name, Path: path, Handler: h}
 	}
-	authPath, authH := authv1connect.NewAuthServiceHandler(NewAuthServer(d.Store, d.Tokens, d.Passwords, d.Limits), opts)
+	authPath, authH := authv1connect.NewAuthServiceHandler(NewAuthServer(d.Store, d.Tokens, d.Passwords, d.Limits, d.AppToken), opts)
 	taskPath, taskH := taskv1connect.NewTaskServiceHandler(NewTaskServer(d.Store), opts)
 	tagPath, tagH := taskv1connect.NewTagServiceHandler(NewTagServer(d.Store), opts)
 	internalPath, internalH := internalv1connect.NewTaskInternalServiceHandler(NewInternalServer(d.Store),
-		server.MeshHandlerOptions(d.Log, MeshCallers...))
+		server.MeshHandlerOptions(d.Log, d.AppToken, MeshCallers...))
 	return server.Mux(
 		svc(authv1connect.AuthServiceName, authPath, authH),
 		svc(taskv1connect.TaskServiceName, taskPath, taskH),
 		svc(taskv1connect.TagServiceName, tagPath, tagH),
-		svc(internalv1connect.TaskInternalServiceName, internalPath, internalH),
+		server.Service{Name: internalv1connect.TaskInternalServiceName, Path: internalPath, Handler: internalH, MeshOnly: true},
 	)
 }

@@ -7,6 +7,7 @@ package gateway
 
 import (
 	"compress/gzip"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"os"
 	"path"
@@ -31,7 +33,9 @@ import (
 	"github.com/taskmesh/taskmesh/gen/taskmesh/auth/v1/authv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/notification/v1/notificationv1connect"
 	"github.com/taskmesh/taskmesh/gen/taskmesh/task/v1/taskv1connect"
+	"github.com/taskmesh/taskmesh/pkg/clientaddr"
 	"github.com/taskmesh/taskmesh/pkg/dapr/appcallback"
+	"github.com/taskmesh/taskmesh/pkg/dapr/apptoken"
 	"github.com/taskmesh/taskmesh/pkg/dapr/invoke"
 	"github.com/taskmesh/taskmesh/pkg/dapr/publish"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
@@ -75,10 +79,15 @@ type Config struct {
 	// Publisher moves events Dapr delivers to the gateway, which handles no topic, to
 	// their dead-letter topic (required).
 	Publisher publish.Publisher
-	Log       zerolog.Logger
+	// AppToken is the app API token web's sidecar sends with Dapr's callbacks.
+	AppToken apptoken.Token
+	// TrustedProxies are the proxies (an ingress, a load balancer) whose X-Forwarded-For
+	// the gateway believes; from anyone else it takes the connection's address.
+	TrustedProxies []netip.Prefix
 	// BodyReadTimeout is how long a client has to send a request body; zero means
 	// server.BodyReadTimeout (tests shorten it).
 	BodyReadTimeout time.Duration
+	Log             zerolog.Logger
 }
 
 //go:embed placeholder.html
@@ -127,19 +136,39 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("/ws", webSocketProxy(rt, cfg.Log))
 	// Dapr's app health checks. The gateway has no topics or bindings; an event Dapr
 	// delivers anyway is poison and goes to its dead-letter topic.
-	appcallback.New(cfg.Log, cfg.Publisher, nil).Mount(mux)
+	appcallback.New(cfg.Log, cfg.Publisher, nil).Mount(mux, cfg.AppToken)
 	mux.Handle("/", frontend(cfg.FrontendDir))
 	if cfg.BodyReadTimeout <= 0 {
 		cfg.BodyReadTimeout = server.BodyReadTimeout
 	}
-	return accessLog(requestID(server.LimitBodies(mux, MaxBodyBytes, cfg.BodyReadTimeout)), cfg.Log), nil
+	return accessLog(requestID(clientAddress(cfg.TrustedProxies, server.LimitBodies(mux, MaxBodyBytes, cfg.BodyReadTimeout))), cfg.Log), nil
 }
 
-// withTarget names the owning app for Dapr and drops routing headers a client might send.
+type clientAddrKey struct{}
+
+// clientAddress works out the client's address once, for the services' per-address
+// limits (see package clientaddr), and drops any copy of clientaddr.Header the client
+// sent.
+func clientAddress(trusted []netip.Prefix, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del(clientaddr.Header)
+		addr := clientaddr.FromForwarded(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, addr)))
+	})
+}
+
+// withTarget names the owning app for Dapr, drops routing headers a client might send,
+// and passes on the client's address (the request has been through the transcoder,
+// which keeps the context but not necessarily every header).
 func withTarget(app string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Header.Del(server.CallerAppIDHeader)
+		r.Header.Del(apptoken.Header)
 		r.Header.Set(invoke.AppIDHeader, app)
+		r.Header.Del(clientaddr.Header)
+		if addr, ok := r.Context().Value(clientAddrKey{}).(string); ok {
+			r.Header.Set(clientaddr.Header, addr)
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -148,9 +177,10 @@ func withTarget(app string, next http.Handler) http.Handler {
 func sidecarProxy(addr string, log zerolog.Logger) http.Handler {
 	target := &url.URL{Scheme: "http", Host: addr}
 	return &httputil.ReverseProxy{
+		// No X-Forwarded-For: the client's address travels in clientaddr.Header, and
+		// ReverseProxy drops the incoming X-Forwarded-* headers.
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
-			pr.SetXForwarded()
 			// Uncompressed responses: the hop is local, and vanguard inflates what it
 			// transcodes with the reader that stops at a request's limit.
 			pr.Out.Header.Del("Grpc-Accept-Encoding")
