@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	realtimev1 "github.com/taskmesh/taskmesh/gen/taskmesh/realtime/v1"
+	"github.com/taskmesh/taskmesh/pkg/wsauth"
 )
 
 // socket is a live-update WebSocket of one user.
@@ -26,13 +27,17 @@ type socket struct {
 func dialSocket(t testing.TB, baseURL string, u *user, since int64) (*socket, *realtimev1.Ready) {
 	t.Helper()
 	ws := strings.Replace(baseURL, "http://", "ws://", 1) + "/ws?" + url.Values{
-		"access_token": {u.token}, "since": {strconv.FormatInt(since, 10)},
+		"since": {strconv.FormatInt(since, 10)},
 	}.Encode()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, ws, nil)
+	// The token travels as a subprotocol, as the browser sends it, never in the URL.
+	conn, _, err := websocket.Dial(ctx, ws, &websocket.DialOptions{Subprotocols: wsauth.Offer(u.token)})
 	if err != nil {
 		t.Fatalf("dial %s/ws: %v", baseURL, err)
+	}
+	if conn.Subprotocol() != wsauth.Protocol {
+		t.Fatalf("socket negotiated subprotocol %q; want %q", conn.Subprotocol(), wsauth.Protocol)
 	}
 	conn.SetReadLimit(1 << 20)
 	s := &socket{t: t, conn: conn}
