@@ -88,7 +88,7 @@ func New(cfg Config) (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	for _, name := range names {
-		mux.Handle("/"+name+"/", transcoder)
+		mux.Handle("/"+name+"/", connectUnary(transcoder))
 	}
 	// Reflection describes the public services (so grpcurl and buf curl work against the
 	// gateway); health reports the gateway itself.
@@ -100,8 +100,8 @@ func New(cfg Config) (http.Handler, error) {
 	// Dapr's app health checks. The gateway has no topics or bindings; an event Dapr
 	// delivers anyway is poison and goes to its dead-letter topic.
 	appcallback.New(cfg.Log, cfg.Publisher, nil).Mount(mux)
-	mux.Handle("/", frontend(cfg.FrontendDir))
-	return accessLog(requestID(mux), cfg.Log), nil
+	mux.Handle("/", pageHeaders(frontend(cfg.FrontendDir)))
+	return accessLog(requestID(securityHeaders(mux)), cfg.Log), nil
 }
 
 // withTarget names the owning app for Dapr and drops routing headers a client might send.
@@ -211,8 +211,8 @@ func requestID(next http.Handler) http.Handler {
 	})
 }
 
-// accessLog logs each request once it is done (not the query string: the WebSocket's
-// carries the access token).
+// accessLog logs each request once it is done (not the query string: clients may put
+// anything there).
 func accessLog(next http.Handler, log zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
