@@ -102,11 +102,10 @@ func (s *socket) silent(wait time.Duration) {
 	}
 }
 
-// testSocketTokenNotInURL: the socket takes its token only from the subprotocol header;
+// testSocketTokenNotInURL: the socket takes u's token only from the subprotocol header;
 // one in the URL (where the gateway's and any proxy's logs keep it) is refused, even
 // when valid, and the subprotocol answered is the app's, never the token.
-func testSocketTokenNotInURL(t *testing.T, m *devmesh.Mesh) {
-	u := signUp(t, m.WebURL, false)
+func testSocketTokenNotInURL(t *testing.T, m *devmesh.Mesh, u *user) {
 	ws := strings.Replace(m.WebURL, "http://", "ws://", 1) + "/ws"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
