@@ -12,6 +12,7 @@ import (
 
 	realtimev1 "github.com/taskmesh/taskmesh/gen/taskmesh/realtime/v1"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
+	"github.com/taskmesh/taskmesh/pkg/wsauth"
 )
 
 func readFrame(t *testing.T, c *websocket.Conn) *realtimev1.ServerFrame {
@@ -47,7 +48,8 @@ func TestRunServesSocketsAndClosesThemGoingAwayOnShutdown(t *testing.T) {
 	}
 	dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer dcancel()
-	c, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(base, "http")+"/ws?since=4&access_token="+token, nil)
+	c, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(base, "http")+"/ws?since=4",
+		&websocket.DialOptions{Subprotocols: wsauth.Offer(token)})
 	if err != nil {
 		t.Fatalf("dial: %v\n%s", err, logs)
 	}

@@ -131,6 +131,7 @@ func TestMesh(t *testing.T) {
 	})
 	t.Run("the gateway speaks gRPC-Web", func(t *testing.T) { testGatewaySpeaksGRPCWeb(t, m) })
 	t.Run("a request id given at the gateway reaches the api's log", func(t *testing.T) { testRequestIDCrossesTheMesh(t, m) })
+	t.Run("a plain JSON POST, as curl sends it, is a Connect call at the gateway", func(t *testing.T) { testPlainConnectCallsWork(t, m) })
 
 	t.Run("TaskInternalService is not reachable through the gateway", func(t *testing.T) {
 		u := signUp(t, m.WebURL, false)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/meshtest"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
+	"github.com/taskmesh/taskmesh/pkg/wsauth"
 )
 
 // Bounds of a sign-out, as documented in the README (Sessions and keys): a call with the
@@ -107,10 +107,10 @@ func TestSignOutEndsTheSessionEverywhere(t *testing.T) {
 	if st != closeSessionEnded {
 		t.Fatalf("the signed-out session's socket closed with %v; want %d (session ended)", st, closeSessionEnded)
 	}
-	wsURL := strings.Replace(m.WebURL, "http://", "ws://", 1) + "/ws?" + url.Values{"access_token": {ended.token}}.Encode()
+	wsURL := strings.Replace(m.WebURL, "http://", "ws://", 1) + "/ws"
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, res, err := websocket.Dial(dctx, wsURL, nil)
+	c, res, err := websocket.Dial(dctx, wsURL, &websocket.DialOptions{Subprotocols: wsauth.Offer(ended.token)})
 	if err == nil {
 		c.CloseNow()
 		t.Fatal("a new socket with the signed-out session's token was accepted")

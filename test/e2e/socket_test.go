@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	realtimev1 "github.com/taskmesh/taskmesh/gen/taskmesh/realtime/v1"
+	"github.com/taskmesh/taskmesh/pkg/devmesh"
+	"github.com/taskmesh/taskmesh/pkg/wsauth"
 )
 
 // socket is a live-update WebSocket of one user.
@@ -26,13 +29,17 @@ type socket struct {
 func dialSocket(t testing.TB, baseURL string, u *user, since int64) (*socket, *realtimev1.Ready) {
 	t.Helper()
 	ws := strings.Replace(baseURL, "http://", "ws://", 1) + "/ws?" + url.Values{
-		"access_token": {u.token}, "since": {strconv.FormatInt(since, 10)},
+		"since": {strconv.FormatInt(since, 10)},
 	}.Encode()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, ws, nil)
+	// The token travels as a subprotocol, as the browser sends it, never in the URL.
+	conn, _, err := websocket.Dial(ctx, ws, &websocket.DialOptions{Subprotocols: wsauth.Offer(u.token)})
 	if err != nil {
 		t.Fatalf("dial %s/ws: %v", baseURL, err)
+	}
+	if conn.Subprotocol() != wsauth.Protocol {
+		t.Fatalf("socket negotiated subprotocol %q; want %q", conn.Subprotocol(), wsauth.Protocol)
 	}
 	conn.SetReadLimit(1 << 20)
 	s := &socket{t: t, conn: conn}
@@ -93,4 +100,31 @@ func (s *socket) silent(wait time.Duration) {
 			s.t.Fatalf("got an update meant for someone else: %v", f)
 		}
 	}
+}
+
+// testSocketTokenNotInURL: the socket takes u's token only from the subprotocol header;
+// one in the URL (where the gateway's and any proxy's logs keep it) is refused, even
+// when valid, and the subprotocol answered is the app's, never the token.
+func testSocketTokenNotInURL(t *testing.T, m *devmesh.Mesh, u *user) {
+	ws := strings.Replace(m.WebURL, "http://", "ws://", 1) + "/ws"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for name, opts := range map[string]*websocket.DialOptions{
+		"alone":           nil,
+		"beside an offer": {Subprotocols: wsauth.Offer(u.token)},
+	} {
+		c, res, err := websocket.Dial(ctx, ws+"?"+url.Values{"access_token": {u.token}}.Encode(), opts)
+		if err == nil {
+			c.CloseNow()
+			t.Fatalf("token in the URL %s: the socket opened", name)
+		}
+		if res == nil || res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("token in the URL %s: handshake answered %v (%v); want 400", name, res, err)
+		}
+	}
+	s, ready := dialSocket(t, m.WebURL, u, 0)
+	if ready.GetUserId() != u.id {
+		t.Fatalf("Ready for %q; want %s", ready.GetUserId(), u.id)
+	}
+	s.conn.CloseNow()
 }

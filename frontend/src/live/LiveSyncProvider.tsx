@@ -9,22 +9,13 @@ import { applyTask, forgetApplied, refreshTask } from "../tasks/taskCache";
 import { queryKeys, setLiveFreshness } from "../api/queryKeys";
 import type { GetMeResponse } from "../gen/taskmesh/auth/v1/auth_pb";
 import { useToasts } from "../components/Toasts";
-import { LiveSync, type LiveStatus } from "./liveSync";
+import { LiveSync, socketTarget, type LiveStatus } from "./liveSync";
 
 const StatusCtx = createContext<LiveStatus>("stopped");
 
 /** useLiveStatus is the state of the live-update socket. */
 export function useLiveStatus(): LiveStatus {
   return useContext(StatusCtx);
-}
-
-/** wsURL is the gateway's WebSocket endpoint for this page's origin. */
-export function wsURL(baseUrl: string, token: string, since: bigint): string {
-  const u = new URL("/ws", baseUrl);
-  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
-  u.searchParams.set("access_token", token);
-  u.searchParams.set("since", since.toString());
-  return u.toString();
 }
 
 /**
@@ -55,9 +46,9 @@ export function LiveSyncProvider({ children }: { children: ReactNode }) {
     }
     const tasks = createClient(TaskService, transport);
     const live = new LiveSync({
-      url: async (since) => {
+      target: async (since) => {
         const token = await session.accessToken();
-        return token ? wsURL(baseUrl, token, since) : null;
+        return token ? socketTarget(baseUrl, token, since) : null;
       },
       refreshToken: async () => {
         await session.refresh(session.get()?.accessToken);

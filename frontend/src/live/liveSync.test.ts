@@ -4,14 +4,17 @@ import { ServerFrameSchema } from "../gen/taskmesh/realtime/v1/realtime_pb";
 import { TaskUpdateKind } from "../gen/taskmesh/events/v1/events_pb";
 import { SyncTasksResponseSchema } from "../gen/taskmesh/task/v1/task_pb";
 import { task } from "../test/fixtures";
-import { backoffDelay, LiveSync, type LiveSyncDeps } from "./liveSync";
+import { backoffDelay, LiveSync, socketTarget, WS_PROTOCOL, type LiveSyncDeps } from "./liveSync";
 
 class FakeSocket {
   static all: FakeSocket[] = [];
   onmessage: ((e: MessageEvent) => void) | null = null;
   onclose: ((e: CloseEvent) => void) | null = null;
   closed = false;
-  constructor(public url: string) {
+  constructor(
+    public url: string,
+    public protocols?: string | string[],
+  ) {
     FakeSocket.all.push(this);
   }
   send() {}
@@ -32,7 +35,7 @@ const flush = () => new Promise((r) => setTimeout(r, 0));
 
 function setup(over: Partial<LiveSyncDeps> = {}) {
   const deps = {
-    url: vi.fn(async (since: bigint) => `ws://test/ws?since=${since}`),
+    target: vi.fn(async (since: bigint) => socketTarget("http://test", "tok", since)),
     refreshToken: vi.fn(async () => {}),
     syncTasks: vi.fn(async () => create(SyncTasksResponseSchema, {})),
     onTask: vi.fn(),
@@ -56,12 +59,22 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe("socketTarget", () => {
+  it("offers the token as a subprotocol beside the app's and keeps it out of the URL", () => {
+    const t = socketTarget("https://tasks.example.com/some/page", "hdr.pay-load.sig_n", 7n);
+    expect(t.url).toBe("wss://tasks.example.com/ws?since=7");
+    expect(t.protocols).toEqual([WS_PROTOCOL, "bearer.hdr.pay-load.sig_n"]);
+    expect(socketTarget("http://127.0.0.1:8080", "t", 0n).url).toBe("ws://127.0.0.1:8080/ws?since=0");
+  });
+});
+
 describe("LiveSync", () => {
   it("takes the change sequence of the first Ready and reloads what was loaded before", async () => {
     const { deps, live } = setup();
     live.start();
     await flush();
     expect(FakeSocket.all[0].url).toBe("ws://test/ws?since=0");
+    expect(FakeSocket.all[0].protocols).toEqual([WS_PROTOCOL, "bearer.tok"]);
     FakeSocket.all[0].frame({ frame: { case: "ready", value: { userId: "u", changeSeq: 41n } } });
     expect(live.lastSeq).toBe(41n);
     expect(deps.onReload).toHaveBeenCalledOnce();
@@ -152,7 +165,7 @@ describe("LiveSync", () => {
   it("backs off exponentially up to the cap, and stops when signed out", async () => {
     expect([0, 1, 2, 3, 10].map((a) => backoffDelay(a, 100, 1000, () => 1))).toEqual([100, 200, 400, 800, 1000]);
     expect(backoffDelay(3, 100, 1000, () => 0)).toBe(400);
-    const { live } = setup({ url: vi.fn(async () => null) });
+    const { live } = setup({ target: vi.fn(async () => null) });
     live.start();
     await flush();
     expect(FakeSocket.all).toHaveLength(0);

@@ -11,10 +11,29 @@ export type LiveStatus = "connecting" | "live" | "reconnecting" | "stopped";
 export const CLOSE_TOKEN_EXPIRED = 4001;
 export const CLOSE_TOO_SLOW = 4008;
 
+/** The app's WebSocket subprotocol, the one the server picks and echoes. */
+export const WS_PROTOCOL = "taskmesh.v1";
+
+/** Where and how to open the socket: the token is one of the offered subprotocols. */
+export type SocketTarget = { url: string; protocols: string[] };
+
+/**
+ * socketTarget is the gateway's WebSocket endpoint for this page's origin. The access
+ * token travels in the Sec-WebSocket-Protocol header as "bearer.<token>" (browsers cannot
+ * set other headers on a WebSocket), never in the URL, where proxies and ingresses log it;
+ * the server answers with WS_PROTOCOL only (pkg/wsauth).
+ */
+export function socketTarget(baseUrl: string, token: string, since: bigint): SocketTarget {
+  const u = new URL("/ws", baseUrl);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  u.searchParams.set("since", since.toString());
+  return { url: u.toString(), protocols: [WS_PROTOCOL, `bearer.${token}`] };
+}
+
 /** What LiveSync needs from the app; every callback must be cheap and must not throw. */
 export type LiveSyncDeps = {
-  /** The WebSocket URL for since, with a fresh access token; null when signed out. */
-  url: (since: bigint) => Promise<string | null>;
+  /** Where to open the socket for since, with a fresh access token; null when signed out. */
+  target: (since: bigint) => Promise<SocketTarget | null>;
   /** Renews the access token after the server closed the socket for expiry. */
   refreshToken: () => Promise<void>;
   /** SyncTasks(since). */
@@ -97,15 +116,15 @@ export class LiveSync {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     this.setStatus(this.attempt === 0 && this.lastSeq === null ? "connecting" : "reconnecting");
-    let url: string | null;
+    let target: SocketTarget | null;
     try {
-      url = await this.deps.url(this.lastSeq ?? 0n);
+      target = await this.deps.target(this.lastSeq ?? 0n);
     } catch {
       this.retry();
       return;
     }
     if (this.stopped) return;
-    if (url === null) {
+    if (target === null) {
       this.stop();
       return;
     }
@@ -113,7 +132,7 @@ export class LiveSync {
     const WS = this.deps.WebSocketImpl ?? WebSocket;
     let ws: WebSocket;
     try {
-      ws = new WS(url);
+      ws = new WS(target.url, target.protocols);
     } catch {
       this.retry();
       return;

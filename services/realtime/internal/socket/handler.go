@@ -15,6 +15,7 @@ import (
 
 	realtimev1 "github.com/taskmesh/taskmesh/gen/taskmesh/realtime/v1"
 	"github.com/taskmesh/taskmesh/pkg/authn"
+	"github.com/taskmesh/taskmesh/pkg/wsauth"
 )
 
 // Defaults of HandlerConfig.
@@ -57,13 +58,13 @@ type HandlerConfig struct {
 	OriginPatterns []string
 }
 
-// Handler serves GET /ws: it checks the access token and its session before upgrading
-// (401 without a valid token or for a signed-out session, 503 when the revocation list
-// cannot be read), then sends Ready, SyncRequired when the client is behind, and the
-// user's updates, each a protojson ServerFrame in a text frame. It closes the socket with
-// StatusTokenExpired when the token expires, StatusSessionEnded when its session is signed
-// out, StatusTooSlow when the client falls behind, and websocket.StatusGoingAway on
-// Shutdown.
+// Handler serves GET /ws: it checks the access token, offered as a subprotocol (see
+// wsauth), and its session before upgrading (400 for a token in the URL, 401 without a
+// valid token or for a signed-out session, 503 when the revocation list cannot be read),
+// then sends Ready, SyncRequired when the client is behind, and the user's updates, each
+// a protojson ServerFrame in a text frame. It closes the socket with StatusTokenExpired
+// when the token expires, StatusSessionEnded when its session is signed out,
+// StatusTooSlow when the client falls behind, and websocket.StatusGoingAway on Shutdown.
 type Handler struct {
 	log      zerolog.Logger
 	hub      *Hub
@@ -127,8 +128,8 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	}
 }
 
-// ServeHTTP implements http.Handler. Nothing from the URL is logged: its query carries
-// the token.
+// ServeHTTP implements http.Handler. The token comes in the Sec-WebSocket-Protocol header
+// (see wsauth); a handshake with a token in its URL is refused (400).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.enter() {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
@@ -136,6 +137,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.active.Done()
 
+	if err := wsauth.Check(r); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	claims, err := h.authenticate(r)
 	if errors.Is(err, authn.ErrRevocationsUnavailable) {
 		h.log.Error().Err(err).Msg("socket refused: cannot check the session")
@@ -168,7 +173,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.hub.leave(c)
 
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.cfg.OriginPatterns})
+	// Only the app's protocol is ever echoed: the answer must not carry the token.
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns: h.cfg.OriginPatterns, Subprotocols: []string{wsauth.Protocol},
+	})
 	if err != nil {
 		log.Debug().Err(err).Msg("websocket upgrade refused") // Accept answered the client
 		return
@@ -178,17 +186,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.serve(ws, c, claims, since, log)
 }
 
-// authenticate takes the token from the access_token query parameter (browsers cannot
-// set headers on a WebSocket) or an Authorization: Bearer header, and checks it and its
+// authenticate takes the token from the bearer.<token> subprotocol (browsers cannot set
+// headers on a WebSocket) or an Authorization: Bearer header, and checks it and its
 // session (authn.Verifier.Authenticate). A token that verifies only thanks to the
 // clock-skew leeway is refused too: the socket would close at once.
 func (h *Handler) authenticate(r *http.Request) (authn.Claims, error) {
-	token := r.URL.Query().Get("access_token")
-	if token == "" {
-		var ok bool
-		if token, ok = authn.BearerToken(r.Header.Get("Authorization")); !ok {
-			return authn.Claims{}, authn.ErrInvalidToken
-		}
+	token, ok := wsauth.Token(r)
+	if !ok {
+		return authn.Claims{}, authn.ErrInvalidToken
 	}
 	claims, err := h.verifier.Authenticate(r.Context(), token)
 	if err != nil {

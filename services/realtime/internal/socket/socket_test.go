@@ -28,6 +28,7 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/dapr/publish/publishtest"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/rpctest"
+	"github.com/taskmesh/taskmesh/pkg/wsauth"
 )
 
 // fixedSeqs answers every look-up with seq, or err.
@@ -115,10 +116,15 @@ func (e *testEnv) dialURL(params ...string) string {
 	return e.wsURL + "?" + q.Encode()
 }
 
+// offer returns dial options that offer token as a browser does (wsauth.Offer).
+func offer(token string) *websocket.DialOptions {
+	return &websocket.DialOptions{Subprotocols: wsauth.Offer(token)}
+}
+
 // dial opens a socket for userID and reads its Ready frame.
 func (e *testEnv) dial(userID uuid.UUID, params ...string) *websocket.Conn {
 	e.t.Helper()
-	c := e.dialRaw(e.dialURL(append([]string{"access_token", e.token(userID)}, params...)...), nil)
+	c := e.dialRaw(e.dialURL(params...), offer(e.token(userID)))
 	if got := readFrame(e.t, c).GetReady(); got.GetUserId() != userID.String() {
 		e.t.Fatalf("first frame: Ready for %q, want Ready for %s", got.GetUserId(), userID)
 	}
@@ -256,24 +262,31 @@ func TestHandshakeRefusesBadTokensBeforeUpgrading(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		url    string
+		offer  []string // subprotocols
 		header string
 		status int
 	}{
-		{"no token", e.dialURL(), "", http.StatusUnauthorized},
-		{"malformed token", e.dialURL("access_token", "not-a-jwt"), "", http.StatusUnauthorized},
-		{"token signed by another key", e.dialURL("access_token", foreign), "", http.StatusUnauthorized},
-		{"expired token", e.dialURL("access_token", expired), "", http.StatusUnauthorized},
-		{"expired bearer header", e.dialURL(), "Bearer " + expired, http.StatusUnauthorized},
-		{"token of a signed-out session", e.dialURL("access_token", signedOut), "", http.StatusUnauthorized},
-		{"negative since", e.dialURL("access_token", e.token(user), "since", "-1"), "", http.StatusBadRequest},
-		{"since not a number", e.dialURL("access_token", e.token(user), "since", "x"), "", http.StatusBadRequest},
+		{"no token", e.dialURL(), nil, "", http.StatusUnauthorized},
+		{"app protocol but no token", e.dialURL(), []string{wsauth.Protocol}, "", http.StatusUnauthorized},
+		{"malformed token", e.dialURL(), wsauth.Offer("not-a-jwt"), "", http.StatusUnauthorized},
+		{"token signed by another key", e.dialURL(), wsauth.Offer(foreign), "", http.StatusUnauthorized},
+		{"expired token", e.dialURL(), wsauth.Offer(expired), "", http.StatusUnauthorized},
+		{"expired bearer header", e.dialURL(), nil, "Bearer " + expired, http.StatusUnauthorized},
+		{"token of a signed-out session", e.dialURL(), wsauth.Offer(signedOut), "", http.StatusUnauthorized},
+		// Where proxies log it: refused even when valid, so a leaking client is noticed.
+		{"valid token in the URL", e.dialURL("access_token", e.token(user)), nil, "", http.StatusBadRequest},
+		{"valid token in the URL and offered", e.dialURL("access_token", e.token(user)), wsauth.Offer(e.token(user)), "", http.StatusBadRequest},
+		{"token offered without the app protocol", e.dialURL(), []string{wsauth.TokenPrefix + e.token(user)}, "", http.StatusBadRequest},
+		{"two tokens offered", e.dialURL(), append(wsauth.Offer(e.token(user)), wsauth.TokenPrefix+foreign), "", http.StatusBadRequest},
+		{"negative since", e.dialURL("since", "-1"), wsauth.Offer(e.token(user)), "", http.StatusBadRequest},
+		{"since not a number", e.dialURL("since", "x"), wsauth.Offer(e.token(user)), "", http.StatusBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := http.Header{}
 			if tc.header != "" {
 				h.Set("Authorization", tc.header)
 			}
-			c, res, err := websocket.Dial(context.Background(), tc.url, &websocket.DialOptions{HTTPHeader: h})
+			c, res, err := websocket.Dial(context.Background(), tc.url, &websocket.DialOptions{HTTPHeader: h, Subprotocols: tc.offer})
 			if err == nil {
 				c.CloseNow()
 				t.Fatal("the socket was upgraded")
@@ -291,11 +304,30 @@ func TestHandshakeRefusesBadTokensBeforeUpgrading(t *testing.T) {
 	}
 }
 
-func TestHandshakeAcceptsTokenInQueryOrHeader(t *testing.T) {
+func TestHandshakeAcceptsTokenInSubprotocolOrHeader(t *testing.T) {
 	e := newEnv(t, fixedSeqs{seq: 0}, HubConfig{}, HandlerConfig{})
 	user := uuid.New()
-	t.Run("query", func(t *testing.T) {
-		c := e.dial(user)
+	t.Run("subprotocol", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		token := e.token(user)
+		c, res, err := websocket.Dial(ctx, e.dialURL(), offer(token))
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		t.Cleanup(func() { c.CloseNow() })
+		// The answer names the app's protocol and never echoes the token.
+		if got := res.Header.Values("Sec-WebSocket-Protocol"); len(got) != 1 || got[0] != wsauth.Protocol {
+			t.Fatalf("Sec-WebSocket-Protocol answered %q; want only %q", got, wsauth.Protocol)
+		}
+		for name, v := range res.Header {
+			if strings.Contains(strings.Join(v, " "), token) {
+				t.Fatalf("the handshake's answer carries the token in %s", name)
+			}
+		}
+		if got := readFrame(t, c).GetReady(); got.GetUserId() != user.String() {
+			t.Fatalf("Ready for %q, want %s", got.GetUserId(), user)
+		}
 		e.publish(user, 1, "") // next frame is the update: no SyncRequired for a current client
 		wantUpdate(t, c, 1)
 	})
@@ -368,11 +400,11 @@ func TestResumeTellsTheClientWhenItMissedChanges(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.seqs, HubConfig{}, HandlerConfig{})
-			params := []string{"access_token", e.token(user)}
+			var params []string
 			if tc.since != "" {
 				params = append(params, "since", tc.since)
 			}
-			c := e.dialRaw(e.dialURL(params...), nil)
+			c := e.dialRaw(e.dialURL(params...), offer(e.token(user)))
 			if r := readFrame(t, c).GetReady(); r.GetUserId() != user.String() || r.GetChangeSeq() != tc.ready {
 				t.Fatalf("Ready %v; want user %s at change_seq %d", r, user, tc.ready)
 			}
@@ -473,7 +505,7 @@ func TestExpiredTokenClosesTheSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := e.dialRaw(e.dialURL("access_token", tok), nil)
+	c := e.dialRaw(e.dialURL(), offer(tok))
 	if r := readFrame(t, c).GetReady(); r.GetUserId() != user.String() {
 		t.Fatalf("Ready %v", r)
 	}
@@ -492,7 +524,8 @@ func TestKeepalive(t *testing.T) {
 
 	t.Run("answered pings keep the socket", func(t *testing.T) {
 		pings := make(chan struct{}, 16)
-		c := e.dialRaw(e.dialURL("access_token", e.token(user)), &websocket.DialOptions{
+		c := e.dialRaw(e.dialURL(), &websocket.DialOptions{
+			Subprotocols: wsauth.Offer(e.token(user)),
 			OnPingReceived: func(context.Context, []byte) bool {
 				select {
 				case pings <- struct{}{}:
@@ -531,7 +564,7 @@ func TestKeepalive(t *testing.T) {
 
 	t.Run("unanswered pings drop the socket", func(t *testing.T) {
 		other := uuid.New()
-		c := e.dialRaw(e.dialURL("access_token", e.token(other)), nil)
+		c := e.dialRaw(e.dialURL(), offer(e.token(other)))
 		// Not reading: the client never answers the pings.
 		eventually(t, "the unresponsive socket to be dropped", func() bool { return e.hub.conns(other) == 0 })
 		if st := readClose(t, c, 5*time.Second); st != -1 {
@@ -561,7 +594,7 @@ func TestShutdownClosesSocketsGoingAway(t *testing.T) {
 			t.Fatalf("closed with %v, want 1001 going away", st)
 		}
 	}
-	_, res, err := websocket.Dial(ctx, e.dialURL("access_token", e.token(user)), nil)
+	_, res, err := websocket.Dial(ctx, e.dialURL(), offer(e.token(user)))
 	if err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("dial after shutdown: %v, %v; want 503", res, err)
 	}
@@ -572,7 +605,7 @@ func TestTooManySocketsPerUser(t *testing.T) {
 	user := uuid.New()
 	e.dial(user)
 	e.dial(user)
-	_, res, err := websocket.Dial(context.Background(), e.dialURL("access_token", e.token(user)), nil)
+	_, res, err := websocket.Dial(context.Background(), e.dialURL(), offer(e.token(user)))
 	if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("third socket: %v, %v; want 429", res, err)
 	}
@@ -588,7 +621,7 @@ func TestSignOutClosesTheSessionsSockets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := e.dialRaw(e.dialURL("access_token", tok), nil)
+		c := e.dialRaw(e.dialURL(), offer(tok))
 		if r := readFrame(t, c).GetReady(); r.GetUserId() != user.String() {
 			t.Fatalf("Ready %v", r)
 		}
@@ -617,7 +650,7 @@ func TestSignOutClosesTheSessionsSockets(t *testing.T) {
 func TestHandshakeIsUnavailableWhileTheRevocationListIsDown(t *testing.T) {
 	e := newEnv(t, fixedSeqs{}, HubConfig{}, HandlerConfig{})
 	e.revs.down.Store(true)
-	c, res, err := websocket.Dial(context.Background(), e.dialURL("access_token", e.token(uuid.New())), nil)
+	c, res, err := websocket.Dial(context.Background(), e.dialURL(), offer(e.token(uuid.New())))
 	if err == nil {
 		c.CloseNow()
 		t.Fatal("the socket was upgraded without checking its session")

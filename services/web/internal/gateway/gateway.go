@@ -124,7 +124,7 @@ func New(cfg Config) (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	for _, name := range names {
-		mux.Handle("/"+name+"/", transcoder)
+		mux.Handle("/"+name+"/", connectUnary(transcoder))
 	}
 	// Reflection describes the public services (so grpcurl and buf curl work against the
 	// gateway); health reports the gateway itself.
@@ -137,11 +137,13 @@ func New(cfg Config) (http.Handler, error) {
 	// Dapr's app health checks. The gateway has no topics or bindings; an event Dapr
 	// delivers anyway is poison and goes to its dead-letter topic.
 	appcallback.New(cfg.Log, cfg.Publisher, nil).Mount(mux, cfg.AppToken)
-	mux.Handle("/", frontend(cfg.FrontendDir))
+	mux.Handle("/", pageHeaders(frontend(cfg.FrontendDir)))
 	if cfg.BodyReadTimeout <= 0 {
 		cfg.BodyReadTimeout = server.BodyReadTimeout
 	}
-	return accessLog(requestID(clientAddress(cfg.TrustedProxies, server.LimitBodies(mux, MaxBodyBytes, cfg.BodyReadTimeout))), cfg.Log), nil
+	// Security headers outside the body limits, so that a refusal carries them too.
+	return accessLog(requestID(securityHeaders(clientAddress(cfg.TrustedProxies,
+		server.LimitBodies(mux, MaxBodyBytes, cfg.BodyReadTimeout)))), cfg.Log), nil
 }
 
 type clientAddrKey struct{}
@@ -282,8 +284,8 @@ func requestID(next http.Handler) http.Handler {
 	})
 }
 
-// accessLog logs each request once it is done (not the query string: the WebSocket's
-// carries the access token).
+// accessLog logs each request once it is done (not the query string: clients may put
+// anything there).
 func accessLog(next http.Handler, log zerolog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
