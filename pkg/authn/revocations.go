@@ -141,3 +141,25 @@ func (m *MemoryRevocations) Revoked(_ context.Context, sessionID uuid.UUID) (boo
 	u, ok := m.until[sessionID]
 	return ok && m.now().Before(u), nil
 }
+
+// IssuerRevocations is the revocation list as the service that owns the sessions sees
+// it: whether a session ended is read from that service's own records (IsRevoked, its
+// database), which are the authority and need no sidecar, while sign-outs are also
+// written to Shared for every other verifier of the mesh.
+type IssuerRevocations struct {
+	Shared    RevocationStore
+	IsRevoked func(ctx context.Context, sessionID uuid.UUID) (bool, error)
+}
+
+var _ RevocationStore = IssuerRevocations{}
+
+// Revoke implements RevocationStore: it writes to Shared (the owner's records are
+// updated by the sign-out itself).
+func (r IssuerRevocations) Revoke(ctx context.Context, sessionID uuid.UUID, ttl time.Duration) error {
+	return r.Shared.Revoke(ctx, sessionID, ttl)
+}
+
+// Revoked implements RevocationStore from the owner's records.
+func (r IssuerRevocations) Revoked(ctx context.Context, sessionID uuid.UUID) (bool, error) {
+	return r.IsRevoked(ctx, sessionID)
+}

@@ -5,15 +5,13 @@ import (
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 )
 
-// revocations is the sessions' revocation list: in the Dapr state store
-// meshnames.SessionStore, shared by every verifying service, behind a cache of
-// authn.DefaultRevocationCache (the bound on how long a signed-out session's token still
-// works). Without a sidecar the list is this process's own: a sign-out is seen only by
-// the service that took it.
-func (s *Service) revocations() *authn.Revocations {
+// SharedRevocations is the sessions' revocation list every verifying service reads: the
+// Dapr state store meshnames.SessionStore. Without a sidecar the list is this process's
+// own: a sign-out is seen only by the service that took it.
+func (s *Service) SharedRevocations() authn.RevocationStore {
 	if s.Sidecar == nil {
 		s.Log.Warn().Msg("no Dapr sidecar: only sign-outs made in this process end sessions here")
-		return authn.NewRevocations(authn.NewMemoryRevocations(), 0)
+		return authn.NewMemoryRevocations()
 	}
-	return authn.NewRevocations(authn.StateRevocations{Store: s.Sidecar.StateStore(meshnames.SessionStore)}, 0)
+	return authn.StateRevocations{Store: s.Sidecar.StateStore(meshnames.SessionStore)}
 }

@@ -190,7 +190,9 @@ func (s *Service) Verifier(ctx context.Context) (*authn.Verifier, error) {
 		return nil, err
 	}
 	cfg := s.TokenConfig()
-	cfg.Revocations = s.revocations()
+	// Behind a cache of authn.DefaultRevocationCache: the bound on how long a signed-out
+	// session's token still works here.
+	cfg.Revocations = authn.NewRevocations(s.SharedRevocations(), 0)
 	return authn.NewVerifier(keys, cfg), nil
 }
 
@@ -208,9 +210,11 @@ func (s *Service) verifyKeys(ctx context.Context) ([]ed25519.PublicKey, error) {
 
 // Issuer signs access tokens with AUTH_SIGNING_KEY[_FILE] or the secret
 // "auth-signing-key" (a PEM Ed25519 private key), and accepts tokens signed by it or by
-// any key of the set that Verifier reads (needed while keys rotate). Like Verifier, ask
-// for it before Database; with MIGRATE_ONLY=true it returns nil, nil.
-func (s *Service) Issuer(ctx context.Context) (*authn.Issuer, error) {
+// any key of the set that Verifier reads (needed while keys rotate). Its revocation list
+// is revocations (the sessions' owner reads its own records: authn.IssuerRevocations), or
+// SharedRevocations when nil. Like Verifier, ask for it before Database; with
+// MIGRATE_ONLY=true it returns nil, nil.
+func (s *Service) Issuer(ctx context.Context, revocations authn.RevocationStore) (*authn.Issuer, error) {
 	if s.migrateOnly {
 		return nil, nil
 	}
@@ -226,8 +230,11 @@ func (s *Service) Issuer(ctx context.Context) (*authn.Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if revocations == nil {
+		revocations = s.SharedRevocations()
+	}
 	cfg := s.TokenConfig()
-	cfg.Revocations = s.revocations()
+	cfg.Revocations = authn.NewRevocations(revocations, 0)
 	return authn.NewIssuer(priv, cfg, keys...), nil
 }
 

@@ -119,12 +119,12 @@ func TestTokenKeys(t *testing.T) {
 	})
 
 	t.Run("the issuer needs the key set and accepts it", func(t *testing.T) {
-		if _, err := begin(map[string]string{"AUTH_SIGNING_KEY_FILE": privFile}).Issuer(ctx); err == nil || !strings.Contains(err.Error(), "AUTH_VERIFY_KEY") {
+		if _, err := begin(map[string]string{"AUTH_SIGNING_KEY_FILE": privFile}).Issuer(ctx, nil); err == nil || !strings.Contains(err.Error(), "AUTH_VERIFY_KEY") {
 			t.Fatalf("Issuer without a key set: %v; want an error naming AUTH_VERIFY_KEY", err)
 		}
 		// Mid-rotation: this replica still signs with the old key, another one already
 		// with the new key, whose public half is in the set.
-		iss, err := begin(map[string]string{"AUTH_SIGNING_KEY_FILE": privFile, "AUTH_VERIFY_KEY": read(pubFile) + read(otherPub)}).Issuer(ctx)
+		iss, err := begin(map[string]string{"AUTH_SIGNING_KEY_FILE": privFile, "AUTH_VERIFY_KEY": read(pubFile) + read(otherPub)}).Issuer(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,9 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/taskmesh/taskmesh/pkg/authn"
 	"github.com/taskmesh/taskmesh/pkg/meshnames"
 	"github.com/taskmesh/taskmesh/pkg/password"
 	"github.com/taskmesh/taskmesh/pkg/ratelimit"
@@ -52,7 +55,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 		return err
 	}
 	defer svc.Close()
-	issuer, err := svc.Issuer(ctx)
+	// The api owns the sessions: it reads whether one ended from its own database (no
+	// sidecar needed to verify a token), and writes sign-outs to the shared list too. st
+	// is set below, before anything is served.
+	var st *store.Store
+	issuer, err := svc.Issuer(ctx, authn.IssuerRevocations{
+		Shared:    svc.SharedRevocations(),
+		IsRevoked: func(ctx context.Context, session uuid.UUID) (bool, error) { return st.SessionRevoked(ctx, session) },
+	})
 	if err != nil {
 		return err
 	}
@@ -80,7 +90,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, read
 			Known:      ratelimit.NewStateCounter(st, "signin:known:", handler.KnownFor),
 		}
 	}
-	st := store.New(pool).WithSessionMaxAge(maxAge)
+	st = store.New(pool).WithSessionMaxAge(maxAge)
 	mux := handler.NewMux(handler.Deps{
 		Store:     st,
 		Tokens:    issuer,

@@ -77,3 +77,15 @@ func (q *Queries) RefreshTokenRevokeFamily(ctx context.Context, familyID uuid.UU
 	_, err := q.db.Exec(ctx, refreshTokenRevokeFamily, familyID)
 	return err
 }
+
+const sessionRevoked = `-- name: SessionRevoked :one
+SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NOT NULL)
+`
+
+// Whether a session (a refresh-token family) was signed out or revoked for reuse.
+func (q *Queries) SessionRevoked(ctx context.Context, familyID uuid.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, sessionRevoked, familyID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}

@@ -11,3 +11,7 @@ UPDATE refresh_tokens SET replaced_at = now() WHERE id = @id;
 -- name: RefreshTokenRevokeFamily :exec
 UPDATE refresh_tokens SET revoked_at = now()
 WHERE family_id = @family_id AND revoked_at IS NULL;
+
+-- name: SessionRevoked :one
+-- Whether a session (a refresh-token family) was signed out or revoked for reuse.
+SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = @family_id AND revoked_at IS NOT NULL);

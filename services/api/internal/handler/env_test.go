@@ -98,9 +98,13 @@ func newEnvOn(t testing.TB, dbURL string, opts ...envOption) *env {
 	t.Cleanup(pool.Close)
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	revocations := &revocationStore{MemoryRevocations: authn.NewMemoryRevocations()}
-	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh", Revocations: authn.NewRevocations(revocations, 0)})
+	st := store.New(pool)
+	// As services/api/main.go wires it: the api reads sessions from its own records and
+	// writes sign-outs to the shared list.
+	issuer := authn.NewIssuer(priv, authn.Config{Issuer: "taskmesh", Audience: "taskmesh", Revocations: authn.NewRevocations(
+		authn.IssuerRevocations{Shared: revocations, IsRevoked: st.SessionRevoked}, 0)})
 	deps := handler.Deps{
-		Store:     store.New(pool),
+		Store:     st,
 		Tokens:    issuer,
 		Passwords: password.NewHasher(cheapHashes, 4),
 		Limits:    generousLimits(),

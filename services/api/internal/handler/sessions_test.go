@@ -16,7 +16,7 @@ import (
 	"github.com/taskmesh/taskmesh/services/api/internal/handler"
 )
 
-// revocationStore is an in-memory revocation list whose writes can fail.
+// revocationStore is an in-memory shared revocation list that can be taken down.
 type revocationStore struct {
 	*authn.MemoryRevocations
 	down atomic.Bool
@@ -27,6 +27,13 @@ func (r *revocationStore) Revoke(ctx context.Context, id uuid.UUID, ttl time.Dur
 		return errors.New("state store unreachable")
 	}
 	return r.MemoryRevocations.Revoke(ctx, id, ttl)
+}
+
+func (r *revocationStore) Revoked(ctx context.Context, id uuid.UUID) (bool, error) {
+	if r.down.Load() {
+		return false, errors.New("state store unreachable")
+	}
+	return r.MemoryRevocations.Revoked(ctx, id)
 }
 
 // withSessionMaxAge sets the store's absolute session limit.
@@ -107,6 +114,34 @@ func TestSignOutFailsClearlyWhenTheRevocationListIsDown(t *testing.T) {
 	}
 	_, err := authGetMe(e, p, up.GetSession().GetAccessToken())
 	rpctest.WantCode(t, err, connect.CodeUnauthenticated)
+}
+
+// TestTheAPIChecksSessionsInItsOwnRecords: the api owns the sessions, so it verifies a
+// token from its database even when the shared list (the Dapr state store) is down, and a
+// session signed out while the list was down is refused by the api at once.
+func TestTheAPIChecksSessionsInItsOwnRecords(t *testing.T) {
+	e := newEnv(t)
+	p := rpctest.Connect
+	anon := e.anonymous(p)
+	up := authSignUp(t, anon, authEmail("own-records"))
+	e.revocations.down.Store(true)
+	defer e.revocations.down.Store(false)
+	authWantMe(t, e, p, up.GetSession().GetAccessToken(), up.GetUser().GetId())
+	_, err := anon.auth.SignOut(context.Background(), connect.NewRequest(&authv1.SignOutRequest{RefreshToken: up.GetSession().GetRefreshToken()}))
+	rpctest.WantCode(t, err, connect.CodeUnavailable) // the other services were not told: retry
+	// The api's own check sees the sign-out once its cached answer (from the GetMe above)
+	// runs out.
+	deadline := time.Now().Add(authn.DefaultRevocationCache + 2*time.Second)
+	for {
+		_, err = authGetMe(e, p, up.GetSession().GetAccessToken())
+		if connect.CodeOf(err) == connect.CodeUnauthenticated {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GetMe after the sign-out: %v; want Unauthenticated within %s", err, authn.DefaultRevocationCache)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func TestSessionsHaveAnAbsoluteLimit(t *testing.T) {

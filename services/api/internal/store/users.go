@@ -277,3 +277,9 @@ func moveAllDayTasks(ctx context.Context, q *apidb.Queries, userID uuid.UUID, ti
 	}
 	return nil
 }
+
+// SessionRevoked reports whether session (a refresh-token family) was signed out or
+// revoked: the authority the api's own token checks read (authn.IssuerRevocations).
+func (s *Store) SessionRevoked(ctx context.Context, session uuid.UUID) (bool, error) {
+	return s.q.SessionRevoked(ctx, session)
+}
