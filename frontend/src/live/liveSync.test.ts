@@ -162,6 +162,25 @@ describe("LiveSync", () => {
     live.stop();
   });
 
+  it("asks for a new token when the server closes with 4003, and stays stopped once signed out", async () => {
+    let signedIn = true;
+    const { deps, live } = setup({
+      target: vi.fn(async (since: bigint) => (signedIn ? socketTarget("http://test", "tok", since) : null)),
+      refreshToken: vi.fn(async () => {
+        signedIn = false; // the refresh of an ended session is refused: signed out
+      }),
+    });
+    live.start();
+    await flush();
+    FakeSocket.all[0].frame({ frame: { case: "ready", value: { changeSeq: 1n } } });
+    FakeSocket.all[0].serverClose(4003);
+    await flush();
+    await flush();
+    expect(deps.refreshToken).toHaveBeenCalledOnce();
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(live.status).toBe("stopped");
+  });
+
   it("backs off exponentially up to the cap, and stops when signed out", async () => {
     expect([0, 1, 2, 3, 10].map((a) => backoffDelay(a, 100, 1000, () => 1))).toEqual([100, 200, 400, 800, 1000]);
     expect(backoffDelay(3, 100, 1000, () => 0)).toBe(400);

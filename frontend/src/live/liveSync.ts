@@ -9,6 +9,8 @@ export type LiveStatus = "connecting" | "live" | "reconnecting" | "stopped";
 
 /** Close codes of the realtime protocol (proto/taskmesh/realtime/v1/realtime.proto). */
 export const CLOSE_TOKEN_EXPIRED = 4001;
+/** The session was signed out (in another tab or device): its tokens no longer work. */
+export const CLOSE_SESSION_ENDED = 4003;
 export const CLOSE_TOO_SLOW = 4008;
 
 /** The app's WebSocket subprotocol, the one the server picks and echoes. */
@@ -153,7 +155,10 @@ export class LiveSync {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.stopped) return;
-      if (e.code === CLOSE_TOKEN_EXPIRED) {
+      // Either way the page asks for a new access token: after an expiry it gets one and
+      // reconnects; after a sign-out elsewhere the refresh is refused, the session ends,
+      // the page goes to sign-in and target() answers null, so no reconnect follows.
+      if (e.code === CLOSE_TOKEN_EXPIRED || e.code === CLOSE_SESSION_ENDED) {
         this.setStatus("reconnecting");
         this.deps.refreshToken().then(
           () => void this.connect(),
