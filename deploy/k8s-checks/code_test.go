@@ -257,7 +257,7 @@ func scanCall(t testing.TB, sc *serviceCode, call *ast.CallExpr, resolve func(as
 		// The key set, and the sessions' revocation list (pkg/startup).
 		sc.secrets[meshnames.VerifyKeySecret] = true
 		sc.components[meshnames.SessionStore] = true
-	case fn == "Issuer" && len(call.Args) == 1:
+	case fn == "Issuer" && len(call.Args) == 2:
 		// The signing key, the key set of the mesh, and the revocation list it writes.
 		sc.secrets[meshnames.SigningKeySecret] = true
 		sc.secrets[meshnames.VerifyKeySecret] = true
