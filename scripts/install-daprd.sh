@@ -65,7 +65,8 @@ if ((${#patches[@]})); then
   # A writable copy of the module, patched, replaces it in the build (an overlay cannot
   # replace files in the module cache).
   rm -rf dapr-src && cp -r "$(go env GOMODCACHE)/github.com/dapr/dapr@v$version" dapr-src && chmod -R u+w dapr-src
-  for p in "${patches[@]}"; do patch -s -d dapr-src -p1 < "$p"; done
+  # git apply, not patch(1): git is on every machine that has the repo.
+  for p in "${patches[@]}"; do (cd dapr-src && git apply -p1 "$p"); done
   echo "replace github.com/dapr/dapr => ./dapr-src" >> go.mod
 fi
 GOFLAGS=-mod=mod CGO_ENABLED=0 go build -tags stablecomponents \
