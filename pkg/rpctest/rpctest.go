@@ -67,26 +67,37 @@ func NewServer(tb testing.TB, h http.Handler) string {
 
 // Bearer returns a client interceptor that sends token as "Authorization: Bearer <token>"
 // on every unary and streaming call.
-func Bearer(token string) connect.Interceptor { return bearer(token) }
+func Bearer(token string) connect.Interceptor {
+	return Headers{"Authorization": "Bearer " + token}
+}
 
-type bearer string
+// Headers is a client interceptor that sets these request headers on every unary and
+// streaming call: a token, or what a hostile client forges (a caller app id, a forwarded
+// address).
+type Headers map[string]string
 
-func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+func (h Headers) set(header http.Header) {
+	for k, v := range h {
+		header.Set(k, v)
+	}
+}
+
+func (h Headers) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		req.Header().Set("Authorization", "Bearer "+string(b))
+		h.set(req.Header())
 		return next(ctx, req)
 	}
 }
 
-func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+func (h Headers) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
 	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
 		conn := next(ctx, spec)
-		conn.RequestHeader().Set("Authorization", "Bearer "+string(b))
+		h.set(conn.RequestHeader())
 		return conn
 	}
 }
 
-func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+func (h Headers) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return next
 }
 

@@ -39,24 +39,6 @@ func init() {
 	registerHostile("9.3 abuse limits", hostileAbuseLimits)
 }
 
-// forged sets headers a hostile client sends straight to a service's port.
-type forged map[string]string
-
-func (f forged) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		for k, v := range f {
-			req.Header().Set(k, v)
-		}
-		return next(ctx, req)
-	}
-}
-func (f forged) WrapStreamingClient(n connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return n
-}
-func (f forged) WrapStreamingHandler(n connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return n
-}
-
 // hostileMeshOnly: a client that reaches a service's port directly (not through the
 // app's own sidecar) can call neither TaskInternalService, whatever caller it names, nor
 // Dapr's callbacks; and the port's reflection does not advertise the internal service.
@@ -69,7 +51,7 @@ func hostileMeshOnly(t *testing.T, m *devmesh.Mesh, bystander *user) {
 	}
 	task := list.Msg.GetTasks()[0]
 
-	for name, headers := range map[string]forged{
+	for name, headers := range map[string]rpctest.Headers{
 		"forged caller, no token":    {server.CallerAppIDHeader: meshnames.Recurring},
 		"forged caller, wrong token": {server.CallerAppIDHeader: meshnames.Recurring, apptoken.Header: strings.Repeat("0", 64)},
 	} {
@@ -147,7 +129,7 @@ func hostileAbuseLimits(t *testing.T, m *devmesh.Mesh, _ *user) {
 	limited := false
 	for i := range perAddressFree + 1 {
 		spoof := fmt.Sprintf("198.51.100.%d", i+1)
-		c := authv1connect.NewAuthServiceClient(http.DefaultClient, targets[i%2], connect.WithInterceptors(forged{
+		c := authv1connect.NewAuthServiceClient(http.DefaultClient, targets[i%2], connect.WithInterceptors(rpctest.Headers{
 			"X-Forwarded-For": spoof, clientaddr.Header: spoof, server.CallerAppIDHeader: meshnames.Web,
 		}))
 		_, err := c.SignIn(ctx, connect.NewRequest(&authv1.SignInRequest{Email: fmt.Sprintf("nobody-%s@example.com", uuid.NewString()[:8]), Password: "wrong password!"}))

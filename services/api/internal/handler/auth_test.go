@@ -847,7 +847,7 @@ func TestForgedForwardingDoesNotMoveTheAddressLimit(t *testing.T) {
 	for i := range handler.PerAddressBackoff.Free + 1 {
 		forged := fmt.Sprintf("203.0.113.%d", i+1)
 		opts := append([]connect.ClientOption{}, p.Options...)
-		opts = append(opts, connect.WithInterceptors(forgedHeaders{
+		opts = append(opts, connect.WithInterceptors(rpctest.Headers{
 			server.CallerAppIDHeader: meshnames.Web, "X-Forwarded-For": forged, clientaddr.Header: forged,
 		}))
 		c := &clients{auth: authv1connect.NewAuthServiceClient(p.HTTPClient(), e.url, opts...)}
@@ -858,23 +858,6 @@ func TestForgedForwardingDoesNotMoveTheAddressLimit(t *testing.T) {
 			wantRetryLater(t, err, handler.PerAddressBackoff.Max)
 		}
 	}
-}
-
-type forgedHeaders map[string]string
-
-func (h forgedHeaders) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		for k, v := range h {
-			req.Header().Set(k, v)
-		}
-		return next(ctx, req)
-	}
-}
-func (h forgedHeaders) WrapStreamingClient(n connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return n
-}
-func (h forgedHeaders) WrapStreamingHandler(n connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return n
 }
 
 func TestSignUpStoresOWASPHash(t *testing.T) {
