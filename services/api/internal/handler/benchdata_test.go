@@ -146,3 +146,14 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(ms(percentile(lat, 0.50)), "p50-ms")
 	b.ReportMetric(ms(percentile(lat, 0.99)), "p99-ms")
 }
+
+// reportRatio adds the ratio of lat's p50 to base's (calls timed alongside) to the
+// benchmark's output.
+func reportRatio(b *testing.B, lat, base []time.Duration) {
+	if len(lat) == 0 || len(base) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	slices.Sort(base)
+	b.ReportMetric(float64(percentile(lat, 0.50))/float64(percentile(base, 0.50)), "x-GetTask-p50")
+}
