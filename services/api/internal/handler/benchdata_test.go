@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -156,4 +157,97 @@ func reportRatio(b *testing.B, lat, base []time.Duration) {
 	slices.Sort(lat)
 	slices.Sort(base)
 	b.ReportMetric(float64(percentile(lat, 0.50))/float64(percentile(base, 0.50)), "x-GetTask-p50")
+}
+
+// waitSampler polls pg_stat_activity every few milliseconds, from a connection of its
+// own, and counts what the benchmarked database's other sessions are doing.
+type waitSampler struct {
+	done    chan struct{}
+	stopped chan waitCounts
+}
+
+// waitCounts are session-samples by activity, and the number of samples taken.
+type waitCounts struct {
+	samples int
+	byKind  map[string]int
+}
+
+// startWaitSampler starts sampling the sessions of the database at databaseURL.
+func startWaitSampler(tb testing.TB, databaseURL string) *waitSampler {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), databaseURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &waitSampler{done: make(chan struct{}), stopped: make(chan waitCounts, 1)}
+	go func() {
+		defer conn.Close(context.Background())
+		counts := waitCounts{byKind: map[string]int{}}
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.done:
+				s.stopped <- counts
+				return
+			case <-tick.C:
+			}
+			// A session is "lock-<what>" when it waits for another's lock: transactionid
+			// or tuple for a row another transaction holds, object for the commit of a
+			// transaction that notified (PostgreSQL lets one such commit through at a time),
+			// "app" when it is inside a transaction waiting for the api's next statement,
+			// "wal" when it waits for its commit to reach the disk, "run" when it works.
+			rows, err := conn.Query(context.Background(), `
+				SELECT CASE
+					WHEN wait_event_type = 'Lock' THEN 'lock-' || wait_event
+					WHEN state = 'idle in transaction' THEN 'app'
+					WHEN wait_event_type = 'IO' AND wait_event LIKE 'WAL%' THEN 'wal'
+					WHEN wait_event_type = 'LWLock' AND wait_event LIKE 'WAL%' THEN 'wal'
+					WHEN wait_event IS NULL THEN 'run'
+					ELSE 'other' END
+				FROM pg_stat_activity
+				WHERE datname = current_database() AND pid <> pg_backend_pid()
+					AND backend_type = 'client backend' AND state <> 'idle'`)
+			if err != nil {
+				continue // the benchmark is ending
+			}
+			kinds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				continue
+			}
+			counts.samples++
+			for _, k := range kinds {
+				counts.byKind[k]++
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends sampling and returns the counts.
+func (s *waitSampler) stop() waitCounts {
+	close(s.done)
+	return <-s.stopped
+}
+
+// report adds the mean number of sessions in each activity to the benchmark's output.
+func (w waitCounts) report(b *testing.B) {
+	if w.samples == 0 {
+		return
+	}
+	for k, n := range w.byKind {
+		b.ReportMetric(float64(n)/float64(w.samples), "sessions-"+k)
+	}
+}
+
+// withQuery returns databaseURL with the query parameter key set to value.
+func withQuery(tb testing.TB, databaseURL, key, value string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
