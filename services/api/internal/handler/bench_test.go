@@ -236,6 +236,9 @@ func BenchmarkCreateTaskConcurrent(b *testing.B) {
 				url = withQuery(b, url, "pool_max_conns", strconv.Itoa(c.conns))
 			}
 			e := newEnvOn(b, url)
+			if c.conns > 0 && e.pool.Config().MaxConns != int32(c.conns) {
+				b.Fatalf("pool_max_conns=%d in the URL gave a pool of %d", c.conns, e.pool.Config().MaxConns)
+			}
 			ctx := context.Background()
 			// One HTTP connection per client, kept alive: http.DefaultClient keeps two idle
 			// connections per host and would measure TCP handshakes instead.
