@@ -104,10 +104,17 @@ func parseTextKey(key string) (any, error) {
 	return key, nil
 }
 
-// listedTask is a task row with the text of its sort key.
-type listedTask struct {
-	apidb.Task
-	SortKey *string `db:"sort_key"`
+// taskColumns are the columns of apidb.Task, in the order scanListed reads them.
+const taskColumns = "id, user_id, title, description, status, priority, due_at, due_date, recurrence, " +
+	"series_id, occurrence_index, completed_at, created_at, updated_at, deleted_at, version, change_seq"
+
+// scanListed reads a row of taskColumns followed by the sort key's text. By position,
+// as sqlc's generated code does: pgx.RowToStructByName matched columns to fields by
+// reflection on every row, a third of ListTasks' own CPU time in its profile.
+func scanListed(rows pgx.Rows, t *apidb.Task, sortKey **string) error {
+	return rows.Scan(&t.ID, &t.UserID, &t.Title, &t.Description, &t.Status, &t.Priority, &t.DueAt,
+		&t.DueDate, &t.Recurrence, &t.SeriesID, &t.OccurrenceIndex, &t.CompletedAt, &t.CreatedAt,
+		&t.UpdatedAt, &t.DeletedAt, &t.Version, &t.ChangeSeq, sortKey)
 }
 
 // ErrBadCursor is returned by ListTasks for a cursor whose key does not parse.
@@ -181,7 +188,7 @@ func (s *Store) ListTasks(ctx context.Context, userID uuid.UUID, f TaskFilter, o
 	if key == "" {
 		key = "(" + col.expr + ")::text"
 	}
-	sql := "SELECT *, " + key + " AS sort_key FROM tasks WHERE " + strings.Join(b.conds, " AND ") +
+	sql := "SELECT " + taskColumns + ", " + key + " AS sort_key FROM tasks WHERE " + strings.Join(b.conds, " AND ") +
 		" ORDER BY " + order + " LIMIT " + b.arg(limit+1)
 
 	// The best plan depends on the values: a search for a word in six tasks wants the
@@ -198,22 +205,30 @@ func (s *Store) ListTasks(ctx context.Context, userID uuid.UUID, f TaskFilter, o
 	if err != nil {
 		return nil, nil, fmt.Errorf("list tasks: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[listedTask])
-	if err != nil {
+	defer rows.Close()
+	page := make([]apidb.Task, 0, limit+1)
+	var lastKey *string // the sort key of the page's last task
+	for rows.Next() {
+		var t apidb.Task
+		var key *string
+		if err := scanListed(rows, &t, &key); err != nil {
+			return nil, nil, fmt.Errorf("list tasks: %w", err)
+		}
+		if len(page) < limit {
+			lastKey = key
+		}
+		page = append(page, t)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("list tasks: %w", err)
 	}
 	var next *TaskCursor
-	if len(list) > limit {
-		list = list[:limit]
-		last := list[limit-1]
-		next = &TaskCursor{ID: last.ID, Null: last.SortKey == nil}
-		if last.SortKey != nil {
-			next.Key = *last.SortKey
+	if len(page) > limit {
+		page = page[:limit]
+		next = &TaskCursor{ID: page[limit-1].ID, Null: lastKey == nil}
+		if lastKey != nil {
+			next.Key = *lastKey
 		}
-	}
-	page := make([]apidb.Task, len(list))
-	for i, l := range list {
-		page[i] = l.Task
 	}
 	tasks, err := s.hydrate(ctx, s.q, page)
 	if err != nil {
