@@ -242,7 +242,7 @@ func reserveChangeSeqs(ctx context.Context, q *apidb.Queries, userID uuid.UUID, 
 	if err != nil {
 		return 0, nil, fmt.Errorf("reserve change sequence: %w", err)
 	}
-	loc, err := time.LoadLocation(res.TimeZone)
+	loc, err := loadZone(res.TimeZone)
 	if err != nil {
 		loc = time.UTC // stored zones are validated on the way in; never fail a write on one
 	}
