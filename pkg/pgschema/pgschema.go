@@ -73,13 +73,21 @@ func Migrate(ctx context.Context, databaseURL, schema string, fsys fs.FS, dir st
 	return nil
 }
 
-// Pool opens a pgx pool whose connections use schema (then public) as search_path.
+// Pool opens a pgx pool whose connections use schema (then public) as search_path and
+// read and write github.com/google/uuid.UUID as uuid without going through text.
+//
+// The URL's pool settings apply (pgxpool.ParseConfig): pool_max_conns, for one, defaults
+// to the larger of 4 and the number of CPUs.
 func Pool(ctx context.Context, databaseURL, schema string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", err)
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema + ",public"
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		registerUUID(conn.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)

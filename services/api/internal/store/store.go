@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,4 +50,23 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx, q *apidb.Queries) e
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// zones holds the time zones loaded so far, by name (a *time.Location each).
+var zones sync.Map
+
+// loadZone is time.LoadLocation, remembered: that reads and parses the zone's file on
+// every call (about 20 allocations and file I/O, on every task write, under the user's
+// change-sequence lock). Only zones that loaded are kept, so the map holds at most the
+// few hundred names of the time zone database.
+func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }

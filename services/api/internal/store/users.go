@@ -249,7 +249,7 @@ func (s *Store) ChangeSeq(ctx context.Context, userID uuid.UUID) (int64, error) 
 // moveAllDayTasks recomputes, for a new time zone, the deadline of each all-day task (the
 // end of its day) and its unfired relative reminders (counting back from 09:00 that day).
 func moveAllDayTasks(ctx context.Context, q *apidb.Queries, userID uuid.UUID, timeZone string) error {
-	loc, err := time.LoadLocation(timeZone)
+	loc, err := loadZone(timeZone)
 	if err != nil {
 		return fmt.Errorf("load time zone %q: %w", timeZone, err)
 	}
